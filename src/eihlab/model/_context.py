@@ -1,0 +1,71 @@
+"""The evaluation context handed to every component's dynamics function.
+
+A component reads states (``ctx.s``), parameters (``ctx.p``), inputs (``ctx.u``), edge gains (``ctx.g``) and
+signals computed by components earlier in the evaluation order (``ctx.sig``); it writes algebraic signals
+(:meth:`Context.signal`) and, for each state it owns, either a relaxation target
+``dy/dt = (F - y) / tau`` (:meth:`Context.relax`) or a rate ``dy/dt = r`` (:meth:`Context.rate`).
+All arrays have the subject axis first: ``(n,)`` for scalars per subject, ``(n, N_REGIONS)`` per region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eihlab.model.inputs import Inputs
+
+Array = np.ndarray
+
+
+@dataclass(slots=True)
+class Context:
+    """State, parameters, inputs and edge gains at one time point, for ``n`` subjects."""
+
+    s: Mapping[str, Array]
+    p: Mapping[str, Array]
+    u: Inputs
+    edge_gain: Mapping[str, Array]
+    node_gain: Mapping[str, Array]
+    sig: dict[str, Array] = field(default_factory=dict)
+    targets: dict[str, tuple[Array, Array | float]] = field(default_factory=dict)
+    rates: dict[str, Array] = field(default_factory=dict)
+
+    def g(self, edge_id: str) -> Array | float:
+        """Gain of an edge (1 unless knocked out or scaled by the experiment)."""
+        return self.edge_gain.get(edge_id, 1.0)
+
+    def node(self, name: str) -> Array | float:
+        """Activity scale of a node (1 unless lesioned or scaled)."""
+        return self.node_gain.get(name, 1.0)
+
+    def signal(self, name: str, value: Array) -> Array:
+        """Record an algebraic signal (fast subsystem) and return it."""
+        self.sig[name] = value
+        return value
+
+    def relax(self, state: str, target: Array, tau_min: Array | float) -> None:
+        """Declare ``d state/dt = (target - state) / tau_min`` (time in minutes)."""
+        self.targets[state] = (target, tau_min)
+
+    def rate(self, state: str, rate_per_min: Array) -> None:
+        """Declare ``d state/dt = rate_per_min`` (integrated exactly over a step with constant rate)."""
+        self.rates[state] = rate_per_min
+
+
+def hill(x: Array, ec50: Array | float, n: float = 1.0) -> Array:
+    """Occupancy ``x^n / (x^n + ec50^n)`` for ``x >= 0``."""
+    xn = np.power(np.maximum(x, 0.0), n)
+    return xn / (xn + np.power(ec50, n))
+
+
+def sigmoid(x: Array, midpoint: Array | float, width: Array | float) -> Array:
+    """Logistic ``1 / (1 + exp(-(x - midpoint) / width))``."""
+    return 1.0 / (1.0 + np.exp(-(x - midpoint) / width))
+
+
+def saturating(x: Array, half: Array | float) -> Array:
+    """Michaelis-Menten saturation ``x / (x + half)`` of a non-negative drive."""
+    x = np.maximum(x, 0.0)
+    return x / (x + half)

@@ -1,0 +1,103 @@
+r"""Spinal neuro-immune state (T3): cytokines and macrophage phenotype.
+
+Relaxation targets (τ in days; :math:`J` injury drive, :math:`L` training loads with saturation
+:math:`\hat L = L/(L + L_{50})`, :math:`\beta_x` the fraction of cytokine x left free by its antagonist):
+
+* IL-4 (with IL-1ra and IL-5, lumped): :math:`\mathrm{IL4} = 1 - k_J \hat J + k_4 \hat L_\text{low}` — falls
+  after nerve injury and is restored by 2 weeks of low-intensity treadmill (SP15, [46]).
+* M2 macrophages: :math:`1 + k_{M2}\,\hat L_\text{all}\,\mathrm{IL4}\,\beta_4` — exercise shifts macrophages
+  to M2 (SP10, [43][46]) through IL-4 signalling, the canonical M2-polarising cytokine (doi:10.1038/nri3073);
+  this is why blocking IL-4 abolishes low-intensity EIH (SP16).
+* IL-10: :math:`\mathrm{M2}` (SP11, [43]); M1 macrophages :math:`1 + k_J \hat J - k_{M1}\hat L_\text{all}` (SP13);
+* pro-inflammatory IL-1β/IL-2/IL-6/TNF-α: :math:`1 + k_J\hat J + k_{p}(\mathrm{M1}-1)` (SP8, [41][42]).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eihlab.model._context import Context, saturating
+from eihlab.model._elements import Edge, Node, Param, StateVar
+
+C = "immune"
+A = "assumed: scale chosen so that regular exercise reverses injury-induced changes within 2-5 weeks; to be calibrated"
+
+NODES = (
+    Node("IL1b", "spinal", "cytokine", "pro-inflammatory IL-1β", ("[41]", "[42]")),
+    Node("IL2", "spinal", "cytokine", "pro-inflammatory IL-2", ("[41]",)),
+    Node("IL6", "spinal", "cytokine", "pro-inflammatory IL-6", ("[41]", "[42]")),
+    Node("TNFa", "spinal", "cytokine", "pro-inflammatory TNF-α", ("[41]", "[42]")),
+    Node("IL10", "spinal", "cytokine", "anti-inflammatory IL-10 (from M2 macrophages)", ("[43]", "[45]")),
+    Node("IL4", "spinal", "cytokine", "anti-inflammatory IL-4; necessary for low-intensity EIH", ("[46]",)),
+    Node("IL1ra", "spinal", "cytokine", "IL-1 receptor antagonist", ("[46]",)),
+    Node("IL5", "spinal", "cytokine", "anti-inflammatory IL-5", ("[46]",)),
+    Node("macrophage_M1", "spinal", "immune_cell", "pro-inflammatory macrophages", ("[44]", "[46]")),
+    Node("macrophage_M2", "spinal", "immune_cell", "anti-inflammatory macrophages", ("[43]", "[46]")),
+)
+EDGES = (
+    Edge("SP8", "injury", "IL1b", +1, "chronic pain → pro-inflammatory cytokines (IL-1β, IL-2, IL-6, TNF-α)", "T3", ("[41]", "[42]")),
+    Edge("SP8b", "macrophage_M1", "IL6", +1, "M1 secretion of pro-inflammatory factors", "T3", ("[44]",)),
+    Edge("SP10", "training_load", "macrophage_M2", +1, "regular exercise", "T3", ("[43]", "[46]")),
+    Edge("SP10b", "IL4", "macrophage_M2", +1, "IL-4 polarises macrophages to M2", "T3", ("[46]", "doi:10.1038/nri3073")),
+    Edge("SP11", "macrophage_M2", "IL10", +1, "M2 secretion", "T3", ("[43]",)),
+    Edge("SP13", "training_load", "macrophage_M1", -1, "regular exercise", "T3", ("[44]", "[46]")),
+    Edge("SP15", "training_load", "IL4", +1, "2 wk low-intensity treadmill restores IL-4, IL-1ra, IL-5", "T3", ("[46]",)),
+    Edge("SP15b", "injury", "IL4", -1, "nerve injury lowers IL-4, IL-1ra, IL-5", "T3", ("[46]",)),
+    Edge("SP13b", "injury", "macrophage_M1", +1, "injury recruits M1 macrophages", "T3", ("[44]",)),
+)
+PARAMETERS = (
+    Param("tau_cytokine", 2880.0, "min", 720.0, 10080.0, A, "time constant of cytokine levels", 0.0, C),
+    Param("tau_macrophage", 5760.0, "min", 1440.0, 20160.0, A, "time constant of macrophage phenotype", 0.0, C),
+    Param("load_half", 0.3, "h/d", 0.05, 2.0, A, "training load giving half the maximal immune response", 0.3, C),
+    Param("injury_half", 1.0, "1", 0.2, 5.0, A, "injury drive giving half the maximal immune response", 0.0, C),
+    Param("k_injury_il4", 0.5, "1", 0.0, 0.9, "[46]: IL-4, IL-1ra, IL-5 fall after nerve injury", "fractional fall of IL-4 with injury", 0.2, C),
+    Param("k_load_il4", 0.8, "1", 0.0, 2.0, "[46]", "IL-4 restoration by low-intensity training", 0.3, C),
+    Param("k_load_m2", 1.5, "1", 0.0, 4.0, "[43][46]", "M2 rise with training", 0.3, C),
+    Param("k_injury_m1", 1.5, "1", 0.0, 4.0, "[44]", "M1 rise after injury", 0.3, C),
+    Param("k_load_m1", 0.6, "1", 0.0, 0.9, "[44][46]", "fractional M1 fall with training", 0.3, C),
+    Param("k_injury_proinflammatory", 1.0, "1", 0.0, 4.0, "[41][42]", "pro-inflammatory rise with injury", 0.3, C),
+    Param("k_m1_proinflammatory", 0.5, "1", 0.0, 2.0, "[44]", "pro-inflammatory secretion per M1 excess", 0.3, C),
+)
+STATES = (
+    StateVar("il4", "IL4", "1", 1.0, "IL-4 (with IL-1ra, IL-5), relative to healthy"),
+    StateVar("macrophage_m2", "macrophage_M2", "1", 1.0, "M2 macrophages, relative"),
+    StateVar("il10", "IL10", "1", 1.0, "IL-10, relative"),
+    StateVar("macrophage_m1", "macrophage_M1", "1", 1.0, "M1 macrophages, relative"),
+    StateVar("proinflammatory", "IL1b", "1", 1.0, "IL-1β/IL-2/IL-6/TNF-α, relative"),
+)
+
+
+def injury_level(ctx: Context) -> np.ndarray:
+    """Saturated total injury drive (peripheral regions plus central), in [0, 1)."""
+    u = ctx.u
+    regional = np.asarray(u.injury)
+    total = (regional.sum(axis=-1) if regional.ndim > 1 else regional) + np.asarray(u.injury_central)
+    return np.asarray(saturating(np.broadcast_to(total, (u.n,)), ctx.p["injury_half"]))
+
+
+def dynamics(ctx: Context) -> None:
+    """Cytokine and macrophage targets."""
+    s, p = ctx.s, ctx.p
+    injury = ctx.signal("injury_level", injury_level(ctx))
+    half = p["load_half"]
+    low = saturating(s["load_low"], half)
+    all_ = saturating(s["load_all"], half)
+    il4_free = 1.0 / (1.0 + ctx.u.drug_level("il4_antagonist"))
+    il10_free = 1.0 / (1.0 + ctx.u.drug_level("il10_antagonist"))
+    tc, tm = p["tau_cytokine"], p["tau_macrophage"]
+
+    il4 = np.maximum(1.0 - ctx.g("SP15b") * p["k_injury_il4"] * injury + ctx.g("SP15") * p["k_load_il4"] * low, 0.0)
+    ctx.relax("il4", ctx.node("IL4") * il4, tc)
+    il4_signal = ctx.signal("il4_signal", s["il4"] * il4_free)
+    m2 = 1.0 + ctx.g("SP10") * p["k_load_m2"] * all_ * np.power(il4_signal, ctx.g("SP10b") * 2.0)
+    ctx.relax("macrophage_m2", ctx.node("macrophage_M2") * m2, tm)
+    ctx.relax("il10", ctx.node("IL10") * (1.0 + ctx.g("SP11") * (s["macrophage_m2"] - 1.0)), tc)
+    ctx.signal("il10_signal", s["il10"] * il10_free)
+    m1 = np.maximum(
+        1.0 + ctx.g("SP13b") * p["k_injury_m1"] * injury - ctx.g("SP13") * p["k_load_m1"] * all_ * injury, 0.0
+    )
+    ctx.relax("macrophage_m1", ctx.node("macrophage_M1") * m1, tm)
+    pro = 1.0 + ctx.g("SP8") * p["k_injury_proinflammatory"] * injury + ctx.g("SP8b") * p[
+        "k_m1_proinflammatory"
+    ] * (s["macrophage_m1"] - 1.0)
+    ctx.relax("proinflammatory", ctx.node("IL1b") * np.maximum(pro, 0.0), tc)

@@ -1,0 +1,96 @@
+r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
+
+* Gate (SP2, SP3; Lu model b [47]): the inhibitory gate of each region relaxes with :math:`\tau_g` towards
+  the region's proprioceptive drive, :math:`\dot g_r = (k_g a_r - g_r)/\tau_g`. At a test site the gate is
+  :math:`\gamma = \sum_r c_{sr} g_r` with the segmental coupling :math:`c_{sr}` of :mod:`eihlab.model.body`;
+  it divides the transmission-cell (T-cell) gain by :math:`1 + \gamma` (see :mod:`eihlab.model.percept`).
+* Hyperalgesic priming :math:`\pi`: a nociceptive barrage (acid, injury) arriving while RVM NR1 is
+  phosphorylated leaves a trace that decays over days (T2; [62][64]).
+* Central sensitisation :math:`\sigma` (dorsal-horn excitability: AMPA, TLR-4, P2X4 phosphorylation; SP5-SP7)
+  relaxes (τ ≈ 2 d) to :math:`[\sigma_c + k_J J + k_p(\text{pro}-1) + k_\pi \pi - k_{10}(\text{IL10}-1)
+  - k_4(\text{IL4}-1)]_+`, where :math:`\sigma_c` is the condition's central sensitisation.
+* Microglia relax to :math:`1 + k_\mu \sigma` (SP7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eihlab.model._context import Context
+from eihlab.model._elements import Edge, Node, Param, StateVar
+
+C = "spinal"
+A = "assumed: scale chosen so that the review's directions hold; to be calibrated (issue 3)"
+
+NODES = (
+    Node("gate_cell", "spinal", "neuron", "'Glial' gate cells (substantia gelatinosa interneurons [X])", ("[47]", "[48]")),
+    Node("T_cell", "spinal", "neuron", "Central transmission cells (dorsal-horn projection neurons)", ("[47]",)),
+    Node("DH_neuron_excitability", "spinal", "state", "Dorsal-horn excitability: central sensitisation", ("[38]", "[39]", "[40]")),
+    Node("AMPA_p", "spinal", "receptor", "AMPA receptor phosphorylation", ("[38]",)),
+    Node("TLR4_p", "spinal", "receptor", "TLR-4 activation", ("[39]",)),
+    Node("P2X4_p", "spinal", "receptor", "P2X4 activation", ("[40]",)),
+    Node("microglia", "spinal", "immune_cell", "Microglial activation", ("[38]", "[39]", "[40]")),
+    Node("hyperalgesic_priming", "spinal", "state", "Lasting trace of nociception during descending facilitation", ("[62]", "[64]")),
+)
+EDGES = (
+    Edge("SP1", "Adelta_afferent", "T_cell", +1, "nociceptive input (Aδ, C)", "T0", ("[47]", "[48]")),
+    Edge("SP2", "Aa_Ab_afferent", "gate_cell", +1, "proprioception, pressure, tension", "T0", ("[47]", "[48]")),
+    Edge("SP3", "gate_cell", "T_cell", -1, "gate inhibition", "T0", ("[47]", "[48]")),
+    Edge("SP4", "T_cell", "VPL", +1, "ascending nociception", "T0", ("[47]",)),
+    Edge("SP5", "injury", "AMPA_p", +1, "persistent noxious input → receptor phosphorylation", "T3", ("[38]", "[39]", "[40]")),
+    Edge("SP6", "AMPA_p", "DH_neuron_excitability", +1, "synaptic excitability", "T3", ("[38]", "[39]", "[40]")),
+    Edge("SP7", "DH_neuron_excitability", "microglia", +1, "microglial activation", "T3", ("[38]", "[39]", "[40]")),
+    Edge("SP9", "IL1b", "DH_neuron_excitability", +1, "pro-inflammatory cytokines sensitise", "T3", ("[41]",)),
+    Edge("SP12", "IL10", "DH_neuron_excitability", -1, "IL-10 counteracts sensitisation", "T3", ("[43]", "[45]")),
+    Edge("SP14", "macrophage_M1", "DH_neuron_excitability", +1, "M1 macrophages and pain", "T3", ("[44]",)),
+    Edge("SP16", "IL4", "DH_neuron_excitability", -1, "IL-4 necessary for low-intensity EIH", "T3", ("[46]",)),
+    Edge("SP18", "RVM_NR1p", "hyperalgesic_priming", +1, "nociception during facilitation leaves priming", "T2", ("[62]", "[64]")),
+    Edge("SP19", "hyperalgesic_priming", "DH_neuron_excitability", +1, "primed sensitisation", "T2", ("[62]", "[64]")),
+)
+PARAMETERS = (
+    Param("k_gate", 0.35, "1", 0.0, 1.5, "calibration_targets T2 (local ≈ 2 × remote after isometric exercise)", "gate strength per unit proprioceptive drive", 0.35, C),
+    Param("tau_gate", 5.0, "min", 0.5, 20.0, "[47] Lu model b is 'longer-lasting' than model a; T2 local EIH is measured within minutes", "decay of the gate after movement", 0.3, C),
+    Param("tau_central_sens", 2880.0, "min", 720.0, 14400.0, A, "time constant of central sensitisation", 0.0, C),
+    Param("k_injury_cs", 0.8, "1", 0.0, 3.0, "[38]-[40]", "central sensitisation per unit injury", 0.3, C),
+    Param("k_proinflammatory_cs", 0.5, "1", 0.0, 2.0, "[41]", "sensitisation per unit pro-inflammatory excess", 0.3, C),
+    Param("k_m1_cs", 0.2, "1", 0.0, 1.0, "[44]", "sensitisation per unit M1 macrophage excess", 0.3, C),
+    Param("k_il10_cs", 0.4, "1", 0.0, 2.0, "[43][45]: IL-10 antagonist partly blocks EIH", "desensitisation per unit IL-10 excess", 0.3, C),
+    Param("k_il4_cs", 0.6, "1", 0.0, 2.0, "[46]: IL-4 antagonist abolishes low-intensity EIH", "desensitisation per unit IL-4 excess", 0.3, C),
+    Param("k_priming_rate", 0.02, "1/min", 0.0, 0.2, A, "priming per minute of nociception during NR1 facilitation", 0.3, C),
+    Param("tau_priming", 7200.0, "min", 1440.0, 20160.0, "[62][64]: activity-induced hyperalgesia lasts days", "decay of hyperalgesic priming", 0.0, C),
+    Param("k_priming_cs", 1.0, "1", 0.0, 3.0, A, "central sensitisation per unit priming", 0.3, C),
+    Param("k_microglia", 1.0, "1", 0.0, 3.0, A, "microglial activation per unit sensitisation", 0.2, C),
+)
+STATES = (
+    StateVar("gate", "gate_cell", "1", 0.0, "segmental gate inhibition (per region)", per_region=True),
+    StateVar("priming", "hyperalgesic_priming", "1", 0.0, "hyperalgesic priming"),
+    StateVar("central_sens", "DH_neuron_excitability", "1", 0.0, "central sensitisation (0 = healthy)"),
+    StateVar("microglia", "microglia", "1", 1.0, "microglial activation, relative"),
+)
+
+
+def dynamics(ctx: Context) -> None:
+    """Gate, priming, central sensitisation and microglia."""
+    s, p, u = ctx.s, ctx.p, ctx.u
+    drive = ctx.g("SP2") * ctx.node("gate_cell") * p["k_gate"][:, None] * ctx.sig["proprio_drive"]
+    ctx.relax("gate", drive, p["tau_gate"][:, None])
+
+    acid = np.asarray(u.acid)
+    acid_total = acid.sum(axis=-1) if acid.ndim > 1 else np.broadcast_to(acid, (u.n,))
+    barrage = acid_total + ctx.sig["exercise_nociception"]
+    ctx.signal("nociceptive_barrage", barrage)
+    # d(priming)/dt = k * barrage * NR1p - priming / tau, written in relaxation form
+    tau_p = p["tau_priming"]
+    ctx.relax("priming", ctx.g("SP18") * p["k_priming_rate"] * barrage * s["nr1p"] * tau_p, tau_p)
+    injury = ctx.sig["injury_level"]
+    cs = (
+        p["cs_condition"]
+        + ctx.g("SP5") * ctx.g("SP6") * p["k_injury_cs"] * injury
+        + ctx.g("SP9") * p["k_proinflammatory_cs"] * (s["proinflammatory"] - 1.0)
+        + ctx.g("SP14") * p["k_m1_cs"] * (s["macrophage_m1"] - 1.0)
+        + ctx.g("SP19") * p["k_priming_cs"] * s["priming"]
+        - ctx.g("SP12") * p["k_il10_cs"] * (ctx.sig["il10_signal"] - 1.0)
+        - ctx.g("SP16") * p["k_il4_cs"] * (ctx.sig["il4_signal"] - 1.0)
+    )
+    ctx.relax("central_sens", ctx.node("DH_neuron_excitability") * np.maximum(cs, 0.0), p["tau_central_sens"])
+    ctx.relax("microglia", 1.0 + ctx.g("SP7") * p["k_microglia"] * s["central_sens"], p["tau_central_sens"])

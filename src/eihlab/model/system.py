@@ -1,0 +1,140 @@
+r"""Evaluating and advancing the whole model for a cohort (vectorised over subjects).
+
+State update (exponential Euler for the relaxation form; exact when the target and rate are constant over
+the step):
+
+.. math::  y_{k+1} = F + (y_k - F)\,e^{-\Delta t/\tau} + r\,\Delta t
+
+where F, τ and r are evaluated at the start of the step. The step is chosen by the engine from the protocol
+(fine during bouts and drug action, coarse between sessions), so a 30-s ramp and a 12-week programme are both
+integrated without stepping at the fastest time scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+import numpy as np
+
+from eihlab.errors import SimulationError
+from eihlab.model import percept
+from eihlab.model._context import Context
+from eihlab.model.body import N_REGIONS, Site, region_membership, site_region_coupling
+from eihlab.model.descending import inhibition
+from eihlab.model.inputs import Inputs
+from eihlab.model.registry import DYNAMICS, PARAMETERS, STATES
+
+State = dict[str, np.ndarray]
+Params = dict[str, np.ndarray]
+Gains = Mapping[str, np.ndarray]
+
+_NONNEG = {s.name for s in STATES} - set()
+_CAPPED_AT_ONE = {"fatigue"}
+
+
+def default_parameters(n: int) -> Params:
+    """Every parameter at its default, as arrays of shape ``(n,)``, plus the derived per-region arrays."""
+    params = {p.name: np.full(n, p.default, dtype=float) for p in PARAMETERS}
+    params["psens_condition"] = np.zeros((n, N_REGIONS))
+    return params
+
+
+def initial_state(n: int) -> State:
+    """Every state at its healthy resting value."""
+    return {
+        s.name: np.full((n, N_REGIONS) if s.per_region else (n,), s.initial, dtype=float) for s in STATES
+    }
+
+
+def evaluate(state: State, params: Params, inputs: Inputs, edge_gain: Gains | None = None,
+             node_gain: Gains | None = None) -> Context:
+    """Run every component's dynamics once; returns the context with targets, rates and signals."""
+    ctx = Context(state, params, inputs, edge_gain or {}, node_gain or {})
+    for dynamics in DYNAMICS:
+        dynamics(ctx)
+    ctx.sig["inhibition"] = inhibition(ctx.sig["off_drive"], ctx.sig["descending_efficacy"], params["x50_inhibition"])
+    return ctx
+
+
+def advance(state: State, ctx: Context, dt_min: np.ndarray | float) -> State:
+    """One exponential-Euler step of length ``dt_min`` (scalar or per subject)."""
+    dt = np.asarray(dt_min, dtype=float)
+    new: State = {}
+    for name, y in state.items():
+        dt_b = dt[:, None] if (dt.ndim == 1 and y.ndim == 2) else dt
+        value = y
+        if name in ctx.targets:
+            target, tau = ctx.targets[name]
+            with np.errstate(divide="ignore"):
+                decay = np.exp(-dt_b / np.asarray(tau))
+            value = target + (value - target) * decay
+        if name in ctx.rates:
+            value = value + ctx.rates[name] * dt_b
+        if name in _CAPPED_AT_ONE:
+            value = np.clip(value, 0.0, 1.0)
+        elif name in _NONNEG:
+            value = np.maximum(value, 0.0)
+        new[name] = np.asarray(value, dtype=float)
+    return new
+
+
+def steady_state(params: Params, inputs: Inputs, edge_gain: Gains | None = None,
+                 node_gain: Gains | None = None, *, days: float = 720.0, steps: int = 400) -> State:
+    """The resting state reached under constant ``inputs`` (a condition's chronic state).
+
+    Integrates ``days`` with geometrically growing steps from the healthy initial state, which settles the
+    minute-scale and the week-scale states alike.
+    """
+    n = inputs.n
+    state = initial_state(n)
+    edges = np.geomspace(0.5, days * 1440.0, steps)
+    t_prev = 0.0
+    for t in edges:
+        ctx = evaluate(state, params, inputs, edge_gain, node_gain)
+        state = advance(state, ctx, t - t_prev)
+        t_prev = t
+    check_finite(state, "steady state")
+    return state
+
+
+def check_finite(state: State, where: str) -> None:
+    """Raise :class:`SimulationError` naming the first non-finite state."""
+    for name, y in state.items():
+        if not np.all(np.isfinite(y)):
+            raise SimulationError(f"non-finite values in state {name!r} at {where}")
+
+
+@cache
+def reference_levels() -> dict[str, float]:
+    """Inhibition, facilitation and discriminator weights of a default healthy subject at rest.
+
+    Percepts are expressed relative to these, so that ``ppt_quadriceps_kpa`` etc. are the thresholds of a
+    healthy person at rest.
+    """
+    params = default_parameters(1)
+    rest = Inputs.rest(1)
+    state = steady_state(params, rest)
+    sig = evaluate(state, params, rest).sig
+    return {k: float(sig[k][0]) for k in ("inhibition", "facilitation", "md_weight", "vm_weight")}
+
+
+def percept_state(ctx: Context, site: Site) -> percept.PerceptState:
+    """Collect what the perception map needs at one site from an evaluated context."""
+    s, sig, u = ctx.s, ctx.sig, ctx.u
+    coupling = site_region_coupling(site)
+    member = region_membership(site)
+    active = sig["active_movement"]
+    return percept.PerceptState(
+        psens_site=s["psens"] @ member,
+        central_sens=s["central_sens"],
+        inhibition=sig["inhibition"],
+        facilitation=sig["facilitation"],
+        off_drive=sig["off_drive"],
+        efficacy=sig["descending_efficacy"],
+        md_weight=sig["md_weight"],
+        vm_weight=sig["vm_weight"],
+        gate_site=ctx.g("SP3") * (s["gate"] @ coupling),
+        attenuation_site=ctx.g("EXa") * ctx.p["k_sensory_attenuation"] * active * float(u.region_weight @ member),
+        vpl=sig["vpl_suppression"],
+    )
