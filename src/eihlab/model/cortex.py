@@ -7,7 +7,7 @@ r"""Cortex: M1, DLPFC, insula, MOPFC and the neuromodulation inputs (tDCS, rTMS,
   :math:`k_\text{rTMS}` and decay with τ (tDCS ≈ 60-90 min; rTMS τ scaled by :math:`(10\,\text{Hz}/f)^{\beta}`,
   low-frequency after-effects outlasting high-frequency ones, CX7 [65]).
 * Motor-command after-effect :math:`c` (Lu model c [47]): relaxes (τ ≈ 5 min) towards
-  :math:`E\cdot\text{effort}` during active movement; effort = relative intensity raised by fatigue.
+  :math:`E\cdot\text{effort}` during active movement; effort :math:`I + (1 - I)\phi` (relative intensity, rising to 1 as fatigue φ reaches exhaustion).
 * M1 drive to descending control (CX3, CX5): :math:`m = E(1 + t_\text{M1} + r) + c + \text{MCS}`.
 * DLPFC activity relaxes (τ ≈ 2 min) to :math:`1 - d_c + k_e\,\text{active} + k_t I_\text{tDCS,DLPFC}`
   (CX15, CX18, CX19; rest lowers DLPFC relative to exercise).
@@ -115,7 +115,8 @@ def dynamics(ctx: Context) -> None:
         tau_r = p["tau_rtms_after_10hz"] * np.power(10.0 / max(u.rtms_recent_hz, 0.1), p["rtms_frequency_exponent"])
         ctx.relax("rtms_after", np.zeros(u.n), tau_r)
 
-    effort = np.maximum(u.intensity, 0.0) * (1.0 + s["fatigue"])
+    intensity = np.clip(u.intensity, 0.0, 1.0)
+    effort = intensity + (1.0 - intensity) * s["fatigue"]
     ctx.relax("motor_after", ctx.g("CX2") * p["k_motor_command"] * s["m1_excitability"] * effort * active, p["tau_motor_after"])
     m1 = ctx.node("M1") * (
         s["m1_excitability"] * (1.0 + s["tdcs_after"] + s["rtms_after"])

@@ -7,7 +7,7 @@ Medium states (minutes–hours):
   intensity), to :math:`K` at rest; :math:`K` is the trained opioid content (SC3, T3).
 * AEA and 2-AG relax to :math:`1 + k_e I \sqrt{M}` (SC7) with clearance τ lengthened by FAAH/MAGL and reuptake
   inhibitors, :math:`\tau = \tau_e (1 + c_\text{inhibitor})` (SC9).
-* RVM p-NR1 :math:`N` relaxes (τ ≈ 4 h) to :math:`k_N [b - \theta_N]_+ + v`, with :math:`b` the nociceptive
+* RVM p-NR1 :math:`N` rises within minutes and decays (τ ≈ 4 h) towards :math:`k_N [b - \theta_N]_+ + v`, with :math:`b` the nociceptive
   barrage (exercise-evoked nociception, acid) and :math:`v` the viral NR1 expression (SC12, §4.6).
 
 Occupancies (competitive antagonism, the antagonist's C/K shifting the EC50):
@@ -72,6 +72,7 @@ EDGES = (
     Edge("SC14", "MCS", "PAG_GABA", -1, "motor cortex stimulation suppresses PAG GABA neurons", "T0", ("[22]",)),
     Edge("SC14b", "PAG_GABA", "PAG_Glu", -1, "GABAergic control of PAG output [X]", "T0", ("[22]", "[X]")),
     Edge("CX3", "M1", "PAG_Glu", +1, "M1 drives descending inhibition", "T1", ("[20]", "[22]", "[67]")),
+    Edge("CX5", "corticospinal", "PAG_Glu", +1, "corticospinal Glu/DA/NE and M1-PAG coupling", "T1", ("[20]",)),
     Edge("CX17", "DLPFC", "PAG_Glu", +1, "DLPFC → PAG (inferred pro-inhibitory)", "T1", ("[19]",)),
 )
 PARAMETERS = (
@@ -80,20 +81,20 @@ PARAMETERS = (
     Param("w_opioid", 1.5, "1", 0.0, 5.0, "[16][50]", "opioid contribution to the OFF-side drive", 0.3, C),
     Param("w_cannabinoid", 1.2, "1", 0.0, 5.0, "[13][53]", "CB1 contribution to the OFF-side drive", 0.3, C),
     Param("w_serotonin", 0.3, "1", 0.0, 2.0, "[54]", "5-HT contribution to the OFF-side drive", 0.3, C),
-    Param("w_m1", 0.6, "1", 0.0, 3.0, "[20][22][67]", "M1 contribution to the OFF-side drive", 0.3, C),
+    Param("w_m1", 1.2, "1", 0.0, 3.0, "[20][22][67]", "M1 contribution to the OFF-side drive", 0.3, C),
     Param("w_dlpfc", 0.3, "1", 0.0, 2.0, "[19][74]", "DLPFC contribution to the OFF-side drive", 0.3, C),
     Param("w_reward", 0.3, "1", 0.0, 2.0, "[59] (AM5, [R])", "reward (NAc) contribution to the OFF-side drive", 0.3, C),
     Param("w_pag_gaba", 0.3, "1", 0.0, 1.0, "[22]", "PAG GABA tone restraining PAG output", 0.0, C),
     Param("k_mcs_gaba", 0.8, "1", 0.0, 1.0, "[22]", "suppression of PAG GABA by motor cortex stimulation", 0.0, C),
     Param("opioid_ec50", 1.5, "1", 0.3, 5.0, A, "opioid level (relative to rest) at half occupancy", 0.0, C),
-    Param("k_opioid_release", 1.5, "1", 0.0, 5.0, A, "opioid release at high intensity (relative)", 0.35, C),
+    Param("k_opioid_release", 0.5, "1", 0.0, 5.0, A, "opioid release at high intensity (relative)", 0.35, C),
     Param("opioid_intensity_midpoint", 0.6, "1", 0.4, 0.8, "[50]: moderate or higher intensity", "relative intensity of half-maximal opioid release", 0.1, C),
     Param("tau_opioid", 15.0, "min", 5.0, 60.0, "assumed: plasma β-endorphin returns to baseline within ~30-60 min", "opioid release/clearance time constant", 0.2, C),
     Param("k_opioid_training", 0.8, "1", 0.0, 3.0, "[16]: 5 wk treadmill ↑ β-EP, Met-Enk", "rise of opioid content with training", 0.3, C),
     Param("k_mor_training", 0.4, "1", 0.0, 0.9, "[51]: 4 wk treadmill ↓ MOR", "fractional MOR fall with training", 0.3, C),
     Param("tau_opioid_content", 10080.0, "min", 2880.0, 40320.0, "[16][51]: weeks", "time constant of opioid content and MOR expression", 0.0, C),
     Param("k_ecb_release", 1.2, "1", 0.0, 4.0, "[13]", "AEA/2-AG release per unit intensity", 0.35, C),
-    Param("k_ecb_isometric", 1.5, "1", 1.0, 3.0, "[13]: reported after isometric exercise", "extra eCB release in sustained contractions", 0.0, C),
+    Param("k_ecb_isometric", 3.0, "1", 1.0, 5.0, "[13]: reported after isometric exercise", "extra eCB release in sustained contractions", 0.0, C),
     Param("tau_ecb", 12.0, "min", 3.0, 60.0, "assumed: AEA and 2-AG return to baseline within ~30 min", "endocannabinoid clearance time constant", 0.2, C),
     Param("ecb_ec50", 1.5, "1", 0.3, 5.0, A, "eCB level (relative) at half CB1 occupancy", 0.0, C),
     Param("k_cb1_training", 0.4, "1", 0.0, 2.0, "[53]", "rise of PAG CB1 with aerobic training", 0.3, C),
@@ -104,7 +105,8 @@ PARAMETERS = (
     Param("f_nr1", 0.6, "1", 0.0, 3.0, "[62]-[64]", "facilitation per unit p-NR1", 0.3, C),
     Param("f_cea", 0.3, "1", 0.0, 2.0, "[61]", "facilitation per unit CeA GABA excess", 0.3, C),
     Param("k_nr1", 0.5, "1", 0.0, 3.0, A, "NR1 phosphorylation per unit supra-threshold barrage", 0.35, C),
-    Param("nr1_threshold", 2.0, "1", 0.5, 5.0, "calibration_targets T4: maximal/exhausting exercise abolishes EIH, moderate does not", "nociceptive barrage above which NR1 is phosphorylated", 0.25, C),
+    Param("nr1_threshold", 3.0, "1", 0.5, 5.0, "calibration_targets T4: maximal/exhausting exercise abolishes EIH, moderate does not", "nociceptive barrage above which NR1 is phosphorylated", 0.25, C),
+    Param("tau_nr1_rise", 10.0, "min", 1.0, 60.0, "assumed: NR1 phosphorylation follows nociceptive input within minutes", "rise time constant of RVM p-NR1", 0.3, C),
     Param("tau_nr1", 240.0, "min", 30.0, 2880.0, "[29][64]: hyperalgesia at 20-60 min and later", "decay of RVM p-NR1", 0.3, C),
 )
 STATES = (
@@ -139,8 +141,9 @@ def dynamics(ctx: Context) -> None:
 
     # endocannabinoids (SC7-SC9)
     ecb_drive = p["k_ecb_release"] * intensity * mass * on * (1.0 + (p["k_ecb_isometric"] - 1.0) * u.is_family("isometric"))
-    slow_aea = 1.0 + u.drug_level("faah_inhibitor") + u.drug_level("ecb_reuptake_inhibitor")
-    slow_2ag = 1.0 + u.drug_level("magl_inhibitor") + u.drug_level("ecb_reuptake_inhibitor")
+    sc9 = ctx.g("SC9")
+    slow_aea = 1.0 + sc9 * (u.drug_level("faah_inhibitor") + u.drug_level("ecb_reuptake_inhibitor"))
+    slow_2ag = 1.0 + sc9 * (u.drug_level("magl_inhibitor") + u.drug_level("ecb_reuptake_inhibitor"))
     # an inhibitor slows clearance: both the time constant and the steady level rise by the same factor
     ctx.relax("aea", ctx.node("serum_AEA") * (1.0 + ctx.g("SC7") * ecb_drive) * np.sqrt(slow_aea), p["tau_ecb"] * slow_aea)
     ctx.relax("two_ag", ctx.node("serum_2AG") * (1.0 + ctx.g("SC7b") * ecb_drive) * np.sqrt(slow_2ag), p["tau_ecb"] * slow_2ag)
@@ -161,13 +164,14 @@ def dynamics(ctx: Context) -> None:
 
     # NMDA NR1 phosphorylation (SC12)
     barrage = ctx.g("SC12b") * ctx.sig["nociceptive_barrage"]
-    nr1_target = p["k_nr1"] * np.maximum(barrage - p["nr1_threshold"], 0.0) + u.drug_level("nr1_vector")
-    ctx.relax("nr1p", ctx.node("RVM_NR1p") * nr1_target, p["tau_nr1"])
+    nr1_target = np.minimum(p["k_nr1"] * np.maximum(barrage - p["nr1_threshold"], 0.0), 3.0) + u.drug_level("nr1_vector")
+    nr1_target = ctx.node("RVM_NR1p") * nr1_target
+    ctx.relax("nr1p", nr1_target, np.where(nr1_target > s["nr1p"], p["tau_nr1_rise"], p["tau_nr1"]))
 
     # PAG output and the RVM OFF/ON balance
     pag_gaba = ctx.node("PAG_GABA") * p["w_pag_gaba"] * (1.0 - ctx.g("SC13") * p["k_mcs_gaba"] * u.mcs)
     pag_glu = ctx.node("PAG_Glu") * (
-        ctx.g("CX3") * p["w_m1"] * ctx.sig["m1_drive"]
+        ctx.g("CX3") * ctx.g("CX5") * p["w_m1"] * ctx.sig["m1_drive"]
         + ctx.g("CX17") * p["w_dlpfc"] * s["dlpfc"]
         + ctx.g("AM5") * p["w_reward"] * np.maximum(ctx.sig["nac_reward"] - 1.0, 0.0)
     ) * (1.0 - ctx.g("SC14b") * pag_gaba)

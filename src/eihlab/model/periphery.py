@@ -62,7 +62,7 @@ EDGES = (
 )
 
 _FAMILY_PROPRIO = {
-    "aerobic": 0.6, "anaerobic": 0.9, "isometric": 1.0, "dynamic_resistance": 1.0,
+    "aerobic": 0.4, "anaerobic": 0.9, "isometric": 1.0, "dynamic_resistance": 1.0,
     "eccentric": 1.0, "mind_body": 0.6, "passive": 0.5,
 }
 

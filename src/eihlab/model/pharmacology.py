@@ -113,7 +113,7 @@ NODES = (
 EDGES = (
     Edge("PH1", "naloxone", "PAG_opioid", -1, "competitive opioid block", "T1", ("[16]",)),
     Edge("PH2", "cb1_antagonist", "PAG_CB1", -1, "competitive CB1 block", "T1", ("[53]",)),
-    Edge("PH3", "ecb_enzyme_inhibitor", "serum_AEA", +1, "slower eCB clearance prolongs EIH", "T1", ("[53]",)),
+    Edge("SC9", "ecb_enzyme_inhibitor", "serum_AEA", +1, "slower eCB clearance prolongs EIH", "T1", ("[53]",)),
     Edge("PH4", "il10_antagonist", "IL10", -1, "neutralises IL-10", "T3", ("[43]", "[45]")),
     Edge("PH5", "il4_antagonist", "IL4", -1, "neutralises IL-4", "T3", ("[46]",)),
     Edge("PH6", "nr1_vector", "RVM_NR1p", +1, "NR1 over-expression → facilitation", "T3", ("[63]",)),

@@ -48,7 +48,7 @@ EDGES = (
     Edge("SP19", "hyperalgesic_priming", "DH_neuron_excitability", +1, "primed sensitisation", "T2", ("[62]", "[64]")),
 )
 PARAMETERS = (
-    Param("k_gate", 0.35, "1", 0.0, 1.5, "calibration_targets T2 (local ≈ 2 × remote after isometric exercise)", "gate strength per unit proprioceptive drive", 0.35, C),
+    Param("k_gate", 0.25, "1", 0.0, 1.5, "calibration_targets T2 (local ≈ 2 × remote after isometric exercise)", "gate strength per unit proprioceptive drive", 0.35, C),
     Param("tau_gate", 5.0, "min", 0.5, 20.0, "[47] Lu model b is 'longer-lasting' than model a; T2 local EIH is measured within minutes", "decay of the gate after movement", 0.3, C),
     Param("tau_central_sens", 2880.0, "min", 720.0, 14400.0, A, "time constant of central sensitisation", 0.0, C),
     Param("k_injury_cs", 0.8, "1", 0.0, 3.0, "[38]-[40]", "central sensitisation per unit injury", 0.3, C),
@@ -56,11 +56,15 @@ PARAMETERS = (
     Param("k_m1_cs", 0.2, "1", 0.0, 1.0, "[44]", "sensitisation per unit M1 macrophage excess", 0.3, C),
     Param("k_il10_cs", 0.4, "1", 0.0, 2.0, "[43][45]: IL-10 antagonist partly blocks EIH", "desensitisation per unit IL-10 excess", 0.3, C),
     Param("k_il4_cs", 0.6, "1", 0.0, 2.0, "[46]: IL-4 antagonist abolishes low-intensity EIH", "desensitisation per unit IL-4 excess", 0.3, C),
-    Param("k_priming_rate", 0.02, "1/min", 0.0, 0.2, A, "priming per minute of nociception during NR1 facilitation", 0.3, C),
+    Param("k_priming_rate", 2e-4, "1/min", 0.0, 2e-3, A, "priming per minute of nociception during NR1 facilitation", 0.3, C),
     Param("tau_priming", 7200.0, "min", 1440.0, 20160.0, "[62][64]: activity-induced hyperalgesia lasts days", "decay of hyperalgesic priming", 0.0, C),
     Param("k_priming_cs", 1.0, "1", 0.0, 3.0, A, "central sensitisation per unit priming", 0.3, C),
     Param("k_microglia", 1.0, "1", 0.0, 3.0, A, "microglial activation per unit sensitisation", 0.2, C),
 )
+MAX_SENSITISATION = 5.0
+"""Ceiling of central sensitisation and priming (dorsal-horn excitability saturates; keeps the
+sensitisation → exercise pain → NR1 → priming loop bounded)."""
+
 STATES = (
     StateVar("gate", "gate_cell", "1", 0.0, "segmental gate inhibition (per region)", per_region=True),
     StateVar("priming", "hyperalgesic_priming", "1", 0.0, "hyperalgesic priming"),
@@ -81,7 +85,8 @@ def dynamics(ctx: Context) -> None:
     ctx.signal("nociceptive_barrage", barrage)
     # d(priming)/dt = k * barrage * NR1p - priming / tau, written in relaxation form
     tau_p = p["tau_priming"]
-    ctx.relax("priming", ctx.g("SP18") * p["k_priming_rate"] * barrage * s["nr1p"] * tau_p, tau_p)
+    priming = ctx.g("SP18") * p["k_priming_rate"] * barrage * s["nr1p"] * tau_p
+    ctx.relax("priming", np.minimum(priming, MAX_SENSITISATION), tau_p)
     injury = ctx.sig["injury_level"]
     cs = (
         p["cs_condition"]
@@ -92,5 +97,6 @@ def dynamics(ctx: Context) -> None:
         - ctx.g("SP12") * p["k_il10_cs"] * (ctx.sig["il10_signal"] - 1.0)
         - ctx.g("SP16") * p["k_il4_cs"] * (ctx.sig["il4_signal"] - 1.0)
     )
-    ctx.relax("central_sens", ctx.node("DH_neuron_excitability") * np.maximum(cs, 0.0), p["tau_central_sens"])
+    cs = np.clip(cs, 0.0, MAX_SENSITISATION)
+    ctx.relax("central_sens", ctx.node("DH_neuron_excitability") * cs, p["tau_central_sens"])
     ctx.relax("microglia", 1.0 + ctx.g("SP7") * p["k_microglia"] * s["central_sens"], p["tau_central_sens"])

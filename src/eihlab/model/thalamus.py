@@ -38,7 +38,7 @@ EDGES = (
 PARAMETERS = (
     Param("k_vm", 0.3, "1", 0.0, 1.0, "[31][49]: HPT relates to descending inhibition", "VM-triggered inhibition in the heat percept", 0.3, C),
     Param("k_md", 0.3, "1", 0.0, 1.0, "[31][49]: PPT relates to descending facilitation", "MD-triggered facilitation in the mechanical percept", 0.3, C),
-    Param("k_md_exercise", 0.6, "1", 0.0, 1.0, "assumed [X] (mechanisms §4.2): exercise suppresses MD facilitation", "maximal suppression of MD by active movement", 0.3, C),
+    Param("k_md_exercise", 0.3, "1", 0.0, 1.0, "assumed [X] (mechanisms §4.2): exercise suppresses MD facilitation", "maximal suppression of MD by active movement", 0.3, C),
     Param("tau_md_modulation", 12.0, "min", 2.0, 40.0, "[3]: acute EIH lasts up to ~30 min", "decay of the exercise modulation of MD", 0.3, C),
     Param("k_mcs_vpl", 0.5, "1", 0.0, 1.0, "[22]", "fractional VPL suppression during motor cortex stimulation", 0.0, C),
 )

@@ -1,0 +1,5 @@
+"""``python -m eihlab``."""
+
+from eihlab.cli.main import app
+
+app()

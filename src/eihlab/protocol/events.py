@@ -1,0 +1,300 @@
+"""What is done to a subject, as validated, immutable event records.
+
+Times are relative to the (first) exercise bout: negative before it, 0 at its start. A time or duration is a
+number of minutes or a string with a unit (``"15 min"``, ``"2 h"``, ``"3 d"``, ``"4 wk"``). A ``repeat`` block
+turns any event into a series (``every: 1 d, count: 10``); an exercise event with ``weeks`` and
+``sessions_per_week`` is a training programme.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from eihlab.model.body import REGION_GROUPS
+from eihlab.model.pharmacology import AGENTS
+from eihlab.protocol.exercise import EXERCISE_TYPES
+from eihlab.protocol.intensity import INTENSITY_UNITS
+from eihlab.protocol.timeparse import to_minutes
+
+Minutes = Annotated[float, Field(description="minutes, or a string with a unit ('30 min', '3 d')")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _minutes(v: object, info_field: str) -> float:
+    return to_minutes(v, info_field)
+
+
+class Repeat(_Strict):
+    """Repeat an event ``count`` times, ``every`` apart."""
+
+    every: float
+    count: int = Field(ge=1, le=10000)
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every(cls, v: object) -> float:
+        return _minutes(v, "repeat.every")
+
+    @field_validator("every")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+
+class Intensity(_Strict):
+    """An intensity in the unit the user has (``{value: 70, unit: "%HRR"}``)."""
+
+    value: float
+    unit: str
+    mode: str | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        if v not in INTENSITY_UNITS:
+            raise ValueError(f"unknown unit {v!r}; allowed: {', '.join(INTENSITY_UNITS)}")
+        return v
+
+
+class _Timed(_Strict):
+    at: float = 0.0
+    repeat: Repeat | None = None
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, v: object) -> float:
+        return _minutes(v, "at")
+
+    def start_times(self) -> list[float]:
+        """Start times of every occurrence (minutes)."""
+        if self.repeat is None:
+            return [self.at]
+        return [self.at + i * self.repeat.every for i in range(self.repeat.count)]
+
+
+class ExerciseEvent(_Timed):
+    """One exercise bout, a series of sets, or a programme over weeks.
+
+    ``duration`` is per set; ``"to_exhaustion"`` holds the bout until each subject's fatigue reaches 1
+    (``max_duration`` caps it). With ``reps`` the set lasts ``reps`` repetitions.
+    """
+
+    kind: Literal["exercise"] = "exercise"
+    type: str
+    intensity: Intensity | None = None
+    duration: float | Literal["to_exhaustion"] = 30.0
+    max_duration: float = 60.0
+    reps: int | None = Field(default=None, ge=1, le=500)
+    sets: int = Field(default=1, ge=1, le=50)
+    rest_between_sets: float = 1.0
+    body_region: str | None = None
+    weeks: int | None = Field(default=None, ge=1, le=104)
+    sessions_per_week: int | None = Field(default=None, ge=1, le=14)
+
+    @field_validator("duration", "max_duration", "rest_between_sets", mode="before")
+    @classmethod
+    def _dur(cls, v: object) -> object:
+        if v == "to_exhaustion":
+            return v
+        return _minutes(v, "duration")
+
+    @field_validator("duration", "max_duration")
+    @classmethod
+    def _positive(cls, v: object) -> object:
+        if isinstance(v, float) and v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+    @field_validator("rest_between_sets")
+    @classmethod
+    def _nonneg(cls, v: float) -> float:
+        if v < 0:
+            raise ValueError("must not be negative")
+        return v
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        if v not in EXERCISE_TYPES:
+            raise ValueError(f"unknown exercise type {v!r}; allowed: {', '.join(sorted(EXERCISE_TYPES))}")
+        return v
+
+    @field_validator("body_region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        if v is not None and v not in REGION_GROUPS:
+            raise ValueError(f"unknown body region {v!r}; allowed: {', '.join(sorted(REGION_GROUPS))}")
+        return v
+
+    @model_validator(mode="after")
+    def _programme(self) -> ExerciseEvent:
+        if (self.weeks is None) != (self.sessions_per_week is None):
+            raise ValueError("weeks and sessions_per_week go together")
+        if self.type == "passive_movement" and self.intensity is not None:
+            raise ValueError("passive movement takes no intensity")
+        if self.type != "passive_movement" and self.intensity is None:
+            raise ValueError("intensity is required for active exercise")
+        return self
+
+    def start_times(self) -> list[float]:
+        """Session start times, expanding a programme (sessions spread evenly over each week)."""
+        base = super().start_times()
+        if self.weeks is None or self.sessions_per_week is None:
+            return base
+        spacing = 7.0 / self.sessions_per_week
+        days = [w * 7 + round(i * spacing) for w in range(self.weeks) for i in range(self.sessions_per_week)]
+        return [t0 + d * 1440.0 for t0 in base for d in days]
+
+
+class DrugEvent(_Timed):
+    """A dose of an agent (mg/kg; for ``nr1_vector`` the expression level)."""
+
+    kind: Literal["drug"] = "drug"
+    agent: str
+    dose_mg_kg: float | None = Field(default=None, gt=0)
+
+    @field_validator("agent")
+    @classmethod
+    def _agent(cls, v: str) -> str:
+        if v not in AGENTS:
+            raise ValueError(f"unknown agent {v!r}; allowed: {', '.join(sorted(AGENTS))}")
+        return v
+
+    def dose(self) -> float:
+        """The dose, or the agent's typical dose."""
+        return self.dose_mg_kg if self.dose_mg_kg is not None else AGENTS[self.agent].typical_dose_mg_kg
+
+
+class StimulationEvent(_Timed):
+    """Brain stimulation: anodal tDCS of M1 or DLPFC (mA), rTMS of M1 (Hz), or motor cortex stimulation."""
+
+    kind: Literal["stimulation"] = "stimulation"
+    method: Literal["tdcs_m1", "tdcs_dlpfc", "rtms_m1", "mcs"]
+    duration: float = 20.0
+    current_ma: float = Field(default=2.0, ge=-4.0, le=4.0)
+    frequency_hz: float = Field(default=10.0, gt=0.0, le=50.0)
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _dur(cls, v: object) -> float:
+        return _minutes(v, "duration")
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+
+class InjuryEvent(_Timed):
+    """An injury model (rodent) starting at ``at`` and persisting."""
+
+    kind: Literal["injury"] = "injury"
+    model: Literal["sciatic_crush", "partial_sciatic_ligation", "spared_nerve_injury", "spinal_cord_injury"]
+    side: Literal["left", "right"] = "left"
+    severity: float = Field(default=1.0, gt=0.0, le=5.0)
+
+
+class AcidEvent(_Timed):
+    """An intramuscular injection of acidic saline (pH 4.0-7.2) into a muscle region."""
+
+    kind: Literal["acid"] = "acid"
+    ph: float = Field(default=5.0, ge=3.0, le=7.4)
+    body_region: str = "lower_limb_left"
+
+    @field_validator("body_region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if v not in REGION_GROUPS:
+            raise ValueError(f"unknown body region {v!r}; allowed: {', '.join(sorted(REGION_GROUPS))}")
+        return v
+
+
+MEASURES = (
+    "PPT", "HPT", "CPT", "EPT", "cold_pressor_tolerance", "pain_rating", "temporal_summation", "CPM",
+    "von_frey", "hargreaves", "readout",
+)
+
+
+class Conditioning(_Strict):
+    """The conditioning stimulus of a CPM probe: immersion of a region in cold water."""
+
+    body_region: str = "upper_limb_left"
+    water_c: float = Field(default=10.0, ge=0.0, le=25.0)
+    duration_s: float = Field(default=60.0, gt=0.0, le=600.0)
+
+
+class Measure(_Strict):
+    """One QST measure at one site (or a model read-out).
+
+    Defaults follow ``qst_conventions.md``: PPT 1 cm² probe at 30 kPa/s with a 1000 kPa cut-off; thermal
+    ramps from 32 °C at 1 °C/s with cut-offs 50/0 °C; cold pressor at 2 °C capped at 180 s; Hargreaves
+    cut-off 20 s; von Frey filaments of the species' usual set.
+    """
+
+    measure: str
+    site: str | None = None
+    trials: int = Field(default=2, ge=1, le=10)
+    ramp_rate: float | None = Field(default=None, gt=0)
+    probe_cm2: float = Field(default=1.0, gt=0, le=10)
+    cutoff: float | None = None
+    stimulus: float | None = None
+    stimulus_modality: Literal["pressure", "heat"] = "pressure"
+    test: Literal["PPT", "HPT", "pain_rating"] = "PPT"
+    paradigm: Literal["parallel", "sequential"] = "parallel"
+    conditioning: Conditioning = Conditioning()
+    quantity: str | None = None
+
+    @field_validator("measure")
+    @classmethod
+    def _measure(cls, v: str) -> str:
+        if v not in MEASURES:
+            raise ValueError(f"unknown measure {v!r}; allowed: {', '.join(MEASURES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _needs(self) -> Measure:
+        if self.measure == "readout":
+            if not self.quantity:
+                raise ValueError("a readout needs a quantity")
+        elif not self.site:
+            raise ValueError(f"measure {self.measure} needs a site")
+        return self
+
+
+class ProbeEvent(_Timed):
+    """QST probes (and read-outs) taken at one or more times."""
+
+    kind: Literal["probe"] = "probe"
+    times: list[float] | None = None
+    measures: list[Measure] = Field(min_length=1)
+
+    @field_validator("times", mode="before")
+    @classmethod
+    def _times(cls, v: object) -> object:
+        if v is None:
+            return v
+        if not isinstance(v, list):
+            v = [v]
+        return [_minutes(x, "times") for x in v]
+
+    def start_times(self) -> list[float]:
+        """Probe times (``times`` if given, else ``at``, expanded by ``repeat``)."""
+        base = self.times if self.times is not None else [self.at]
+        if self.repeat is None:
+            return list(base)
+        return [t + i * self.repeat.every for t in base for i in range(self.repeat.count)]
+
+
+Event = Annotated[
+    ExerciseEvent | DrugEvent | StimulationEvent | InjuryEvent | AcidEvent | ProbeEvent,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,266 @@
+"""From an arm's events to a time grid and the model's inputs at each step.
+
+The grid is protocol-aware: 0.5-min steps while anything is applied (a bout, a stimulation session, an acid
+bolus or drug absorption), then steps growing geometrically (×1.6) up to one day between events, so that
+bout edges are never stepped over (the known failure of adaptive solvers on short bouts in long protocols)
+and 12-week programmes stay cheap. A bout held ``to_exhaustion`` is stretched per subject: each subject's
+steps in it last ``ET_i / K`` minutes so that fatigue reaches 1 exactly at the bout's nominal end, and all
+later times stay aligned across subjects (reported times are nominal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eihlab.model.body import N_REGIONS, REGIONS, region_indices
+from eihlab.model.inputs import DRUGS, FAMILIES, Inputs
+from eihlab.model.pharmacology import AGENTS
+from eihlab.population.conditions import INJURY_SEVERITY
+from eihlab.protocol.events import (
+    AcidEvent,
+    DrugEvent,
+    Event,
+    ExerciseEvent,
+    InjuryEvent,
+    Measure,
+    ProbeEvent,
+    StimulationEvent,
+)
+from eihlab.protocol.exercise import exercise_type
+from eihlab.protocol.intensity import relative_intensity
+from eihlab.protocol.physiology import SubjectPhysiology
+
+FINE_DT_MIN = 0.5
+MAX_DT_MIN = 1440.0
+GROWTH = 1.6
+ACID_HALF_LIFE_MIN = 20.0
+"""Clearance of an intramuscular acid load (assumed: pH recovers within ~1 h)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bout:
+    """One set of exercise, resolved for the cohort."""
+
+    t0: float
+    t1: float
+    family: int
+    intensity: np.ndarray
+    region_weight: np.ndarray
+    muscle_fraction: float
+    active: float
+    voluntary: float
+    to_exhaustion: bool
+    max_minutes: float
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One brain-stimulation session."""
+
+    t0: float
+    t1: float
+    method: str
+    current_ma: float
+    frequency_hz: float
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One probe occurrence: a time and the measures taken then."""
+
+    time: float
+    measures: tuple[Measure, ...]
+
+
+@dataclass(slots=True)
+class Schedule:
+    """The resolved timeline of an arm for a cohort."""
+
+    n: int
+    bouts: list[Bout] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)
+    doses: list[tuple[float, str, float]] = field(default_factory=list)
+    acid: list[tuple[float, np.ndarray, float]] = field(default_factory=list)
+    injuries: list[tuple[float, np.ndarray, float]] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+
+    @property
+    def start(self) -> float:
+        """First time of interest minus a quiet hour."""
+        times = [b.t0 for b in self.bouts] + [s.t0 for s in self.sessions] + [d[0] for d in self.doses]
+        times += [a[0] for a in self.acid] + [i[0] for i in self.injuries] + [p.time for p in self.probes]
+        return min(times) - 60.0
+
+    @property
+    def end(self) -> float:
+        """Last probe time (nothing after it is observed)."""
+        return max(p.time for p in self.probes) if self.probes else self.start + 60.0
+
+    def grid(self) -> list[tuple[float, float]]:
+        """The integration steps ``(t, dt)`` in nominal minutes, probe times falling on step edges."""
+        busy = [(b.t0, b.t1) for b in self.bouts] + [(s.t0, s.t1) for s in self.sessions]
+        busy += [(t, t + 6 * 60.0) for t, _, _ in self.doses]
+        busy += [(t, t + 3 * ACID_HALF_LIFE_MIN) for t, _, _ in self.acid]
+        marks = {self.start, self.end}
+        for lo, hi in busy:
+            marks.update((lo, hi))
+        marks.update(p.time for p in self.probes)
+        marks.update(t for t, _, _ in self.injuries)
+        edges = sorted(m for m in marks if self.start <= m <= self.end)
+        steps: list[tuple[float, float]] = []
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            is_busy = any(lo <= a < hi for lo, hi in busy)
+            t = a
+            dt = FINE_DT_MIN
+            while t < b - 1e-9:
+                step = min(dt, b - t)
+                if b - (t + step) < 1e-6:
+                    step = b - t
+                steps.append((t, step))
+                t += step
+                if not is_busy:
+                    dt = min(dt * GROWTH, MAX_DT_MIN)
+        return steps
+
+    def bout_at(self, t: float) -> Bout | None:
+        """The bout running at nominal time t, if any."""
+        for b in self.bouts:
+            if b.t0 <= t < b.t1:
+                return b
+        return None
+
+    def inputs_at(self, t: float) -> Inputs:
+        """The input ports at nominal time ``t`` (piecewise constant over a step that starts at t)."""
+        n = self.n
+        u = Inputs.rest(n)
+        bout = self.bout_at(t)
+        if bout is not None:
+            u.exercising = np.ones(n)
+            u.intensity = bout.intensity
+            u.family = bout.family
+            u.region_weight = bout.region_weight
+            u.muscle_fraction = bout.muscle_fraction
+            u.active = bout.active
+            u.voluntary_running = bout.voluntary
+        drug: dict[str, np.ndarray] = {}
+        for t0, agent, dose in self.doses:
+            if t >= t0:
+                level = AGENTS[agent].concentration_ratio(dose, t - t0)
+                drug[agent] = drug.get(agent, np.zeros(n)) + level
+        u.drug = drug
+        if self.acid:
+            acid = np.zeros(N_REGIONS)
+            for t0, mask, drive in self.acid:
+                if t >= t0:
+                    acid += mask * drive * 0.5 ** ((t - t0) / ACID_HALF_LIFE_MIN)
+            u.acid = np.broadcast_to(acid, (n, N_REGIONS))
+        if self.injuries:
+            inj = np.zeros(N_REGIONS)
+            central = 0.0
+            for t0, mask, sev in self.injuries:
+                if t >= t0:
+                    if mask.sum() == 0:
+                        central += sev
+                    inj += mask * sev
+            u.injury = np.broadcast_to(inj, (n, N_REGIONS))
+            u.injury_central = central
+        recent = [s for s in self.sessions if s.method == "rtms_m1" and s.t0 <= t]
+        if recent:
+            u.rtms_recent_hz = recent[-1].frequency_hz
+        for s in self.sessions:
+            if s.t0 <= t < s.t1:
+                if s.method == "tdcs_m1":
+                    u.tdcs_m1_ma = s.current_ma
+                elif s.method == "tdcs_dlpfc":
+                    u.tdcs_dlpfc_ma = s.current_ma
+                elif s.method == "rtms_m1":
+                    u.rtms_hz = s.frequency_hz
+                else:
+                    u.mcs = 1.0
+        return u
+
+
+def _region_weight(name: str, share: float, field: str) -> tuple[np.ndarray, float]:
+    w = np.zeros(N_REGIONS)
+    idx = list(region_indices(name, field))
+    w[idx] = share
+    mass = float(sum(REGIONS[i].muscle_fraction for i in idx) * share)
+    return w, mass
+
+
+def acid_drive(ph: float) -> float:
+    """Nociceptive drive of an acid injection: ``(7.4 - pH) / 1.2`` (pH 5 → 2; assumed linear in [H+] log units)."""
+    return max(7.4 - ph, 0.0) / 1.2
+
+
+def build_schedule(events: list[Event], physiology: SubjectPhysiology, *, field: str = "events") -> Schedule:
+    """Resolve an arm's events for a cohort (intensities through each subject's physiology)."""
+    n = physiology.n
+    sched = Schedule(n=n)
+    for k, ev in enumerate(events):
+        where = f"{field}[{k}]"
+        if isinstance(ev, ExerciseEvent):
+            _add_exercise(sched, ev, physiology, where)
+        elif isinstance(ev, DrugEvent):
+            sched.doses.extend((t, ev.agent, ev.dose()) for t in ev.start_times())
+        elif isinstance(ev, StimulationEvent):
+            sched.sessions.extend(
+                Session(t, t + ev.duration, ev.method, ev.current_ma, ev.frequency_hz) for t in ev.start_times()
+            )
+        elif isinstance(ev, AcidEvent):
+            mask, _ = _region_weight(ev.body_region, 1.0, f"{where}.body_region")
+            sched.acid.extend((t, mask, acid_drive(ev.ph)) for t in ev.start_times())
+        elif isinstance(ev, InjuryEvent):
+            sched.injuries.extend((t, injury_mask(ev.model, ev.side), INJURY_SEVERITY[ev.model] * ev.severity)
+                                  for t in ev.start_times())
+        elif isinstance(ev, ProbeEvent):
+            sched.probes.extend(Probe(t, tuple(ev.measures)) for t in ev.start_times())
+    sched.bouts.sort(key=lambda b: b.t0)
+    for a, b in zip(sched.bouts[:-1], sched.bouts[1:], strict=True):
+        if b.t0 < a.t1 - 1e-9:
+            from eihlab.errors import InputError
+
+            raise InputError(field, f"bouts at {a.t0:g} and {b.t0:g} min", "exercise bouts that do not overlap")
+    sched.probes.sort(key=lambda p: p.time)
+    return sched
+
+
+def injury_mask(model: str, side: str) -> np.ndarray:
+    """Regions an injury model drives (a zero mask means a central injury)."""
+    if model == "spinal_cord_injury":
+        return np.zeros(N_REGIONS)
+    w, _ = _region_weight(f"lower_limb_{side}", 1.0, "injury.side")
+    return w
+
+
+def _add_exercise(sched: Schedule, ev: ExerciseEvent, phys: SubjectPhysiology, where: str) -> None:
+    kind = exercise_type(ev.type, f"{where}.type")
+    family = kind.family
+    if ev.intensity is None:
+        intensity = np.zeros(phys.n)
+    else:
+        intensity = relative_intensity(ev.intensity.value, ev.intensity.unit, family, phys,  # type: ignore[arg-type]
+                                       mode=ev.intensity.mode)
+    # the whole region's segments receive the afferent drive; only part of its muscle mass works
+    weight, mass = _region_weight(ev.body_region or kind.region, 1.0, f"{where}.body_region")
+    mass *= kind.mass_share
+    if ev.duration == "to_exhaustion":
+        set_minutes = ev.max_duration
+    elif ev.reps is not None:
+        set_minutes = ev.reps * 3.0 / 60.0
+    else:
+        set_minutes = float(ev.duration)
+    for start in ev.start_times():
+        t = start
+        for _ in range(ev.sets):
+            sched.bouts.append(
+                Bout(t, t + set_minutes, FAMILIES.index(family), np.asarray(intensity, dtype=float), weight, mass,
+                     0.0 if family == "passive" else 1.0, 1.0 if kind.voluntary_running else 0.0,
+                     ev.duration == "to_exhaustion", ev.max_duration)
+            )
+            t += set_minutes + ev.rest_between_sets
+
+
+__all__ = ["Schedule", "build_schedule", "DRUGS"]
