@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 import yaml
-from conftest import ACUTE
 from typer.testing import CliRunner
 
+from conftest import ACUTE
 from eihlab.cli.main import app
 from eihlab.errors import InputError
 from eihlab.experiment.runner import parse_experiment, run_experiment

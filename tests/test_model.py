@@ -37,8 +37,26 @@ def test_review_edge_ids_are_modelled() -> None:
     text = MECHANISMS.read_text(encoding="utf-8")
     ids = set(re.findall(r"^\| (SP\d+|SC\d+|CX\d+|AM\d+) \|", text, flags=re.M))
     # claims that are correlations or comparisons rather than influences are represented by read-outs
-    not_edges = {"SC0", "SC16", "CX6", "CX7", "CX8", "CX11", "CX12", "CX13", "CX14", "CX16", "CX20", "CX24",
-                 "CX26", "CX27", "AM4", "AM6", "AM7", "SP17"}
+    not_edges = {
+        "SC0",
+        "SC16",
+        "CX6",
+        "CX7",
+        "CX8",
+        "CX11",
+        "CX12",
+        "CX13",
+        "CX14",
+        "CX16",
+        "CX20",
+        "CX24",
+        "CX26",
+        "CX27",
+        "AM4",
+        "AM6",
+        "AM7",
+        "SP17",
+    }
     missing = sorted(ids - set(EDGE_BY_ID) - not_edges)
     assert not missing, missing
 

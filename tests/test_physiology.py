@@ -235,13 +235,7 @@ _EXAMPLE_VALUE = {"RPE": 13.0, "CR10": 3.0, "METs": 4.0, "bpm": 120.0}
 
 @pytest.mark.parametrize(
     ("family", "unit"),
-    [
-        (f, u)
-        for f in EXERCISE_FAMILIES
-        if f != "passive"
-        for u in INTENSITY_UNITS
-        if u not in ALLOWED_UNITS[f]
-    ],
+    [(f, u) for f in EXERCISE_FAMILIES if f != "passive" for u in INTENSITY_UNITS if u not in ALLOWED_UNITS[f]],
 )
 def test_every_disallowed_unit_family_pair_raises(family: str, unit: str) -> None:
     species = "rat" if unit == "m/min" else "human"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +13,9 @@ from rich.table import Table
 
 from eihlab.errors import EihlabError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="eihlab: a virtual laboratory for exercise-induced hypoalgesia.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="eihlab: a virtual laboratory for exercise-induced hypoalgesia."
+)
 model_app = typer.Typer(no_args_is_help=True, help="Inspect the model.")
 experiments_app = typer.Typer(no_args_is_help=True, help="The bundled experiments.")
 app.add_typer(model_app, name="model")
@@ -37,9 +38,11 @@ def describe(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
         typer.echo(json.dumps(data, indent=1))
         return
     out = Console()
-    for key, cols in (("nodes", ("name", "level", "kind", "description")),
-                      ("edges", ("id", "source", "target", "sign", "modality", "timescale", "refs")),
-                      ("parameters", ("name", "component", "default", "unit", "lower", "upper", "source"))):
+    for key, cols in (
+        ("nodes", ("name", "level", "kind", "description")),
+        ("edges", ("id", "source", "target", "sign", "modality", "timescale", "refs")),
+        ("parameters", ("name", "component", "default", "unit", "lower", "upper", "source")),
+    ):
         table = Table(title=f"{key} ({len(data[key])})", show_lines=False)
         for c in cols:
             table.add_column(c, overflow="fold")
@@ -77,19 +80,24 @@ def run(
             result = run_experiment(exp, n=n, seed=seed)
         else:
             with console.status("simulating") as status:
-                result = run_experiment(exp, n=n, seed=seed,
-                                        progress=lambda arm: status.update(f"simulating arm {arm}"))
+                result = run_experiment(
+                    exp, n=n, seed=seed, progress=lambda arm: status.update(f"simulating arm {arm}")
+                )
         write_result(result, out)
     except (EihlabError, OSError) as err:
         _fail(err)
     if not quiet:
-        console.print(f"{exp.name}: {result.observations.subject.nunique()} subjects, "
-                      f"{len(result.observations)} observations in {time.perf_counter() - start:.1f} s → {out}")
+        console.print(
+            f"{exp.name}: {result.observations.subject.nunique()} subjects, "
+            f"{len(result.observations)} observations in {time.perf_counter() - start:.1f} s → {out}"
+        )
 
 
 @app.command()
 def suite(
-    out: Annotated[Path, typer.Option("--out", help="Output folder for all bundled experiments and the report.")] = Path("results"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder for all bundled experiments and the report.")
+    ] = Path("results"),
     quiet: Annotated[bool, typer.Option("--quiet")] = False,
 ) -> None:
     """Run every bundled experiment and write an index report (the README's main job)."""
@@ -121,4 +129,4 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

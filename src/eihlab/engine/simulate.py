@@ -37,8 +37,9 @@ def _slice(draw: CohortDraw, lo: int, hi: int) -> tuple[np.ndarray, dict[str, np
     return draw.subject_ids[lo:hi], {k: v[lo:hi] for k, v in draw.params.items()}
 
 
-def _exhaustion_stretch(bout: Bout, state: system.State, params: dict[str, np.ndarray], inputs: Inputs,
-                        gains: Perturbation) -> np.ndarray:
+def _exhaustion_stretch(
+    bout: Bout, state: system.State, params: dict[str, np.ndarray], inputs: Inputs, gains: Perturbation
+) -> np.ndarray:
     """Per-subject time-stretch of a bout held to exhaustion: ``ET_i / nominal duration``."""
     ctx = system.evaluate(state, params, inputs, gains.edges, gains.nodes)
     rate = periphery.endurance_rate(ctx, np.ones(inputs.n))
@@ -73,8 +74,9 @@ def simulate_chunk(
         z[row] = np.random.default_rng([seed, int(sid), 1000 + arm_index]).standard_normal(k_draws)
     session, noise = z[:, :_SESSION_DRAWS], NoiseStream(z[:, _SESSION_DRAWS:])
 
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("subject", "time_min", "measure", "site", "trial",
-                                                          "value", "unit", "censored")}
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("subject", "time_min", "measure", "site", "trial", "value", "unit", "censored")
+    }
     probes = list(schedule.probes)
     stretch: dict[int, np.ndarray] = {}
 
@@ -89,7 +91,9 @@ def simulate_chunk(
                 trials = values.shape[1]
                 cols["subject"].append(np.repeat(subject_ids, trials))
                 cols["time_min"].append(np.full(n * trials, probe.time))
-                cols["measure"].append(np.full(n * trials, m.measure if m.measure != "readout" else m.quantity, dtype=object))
+                cols["measure"].append(
+                    np.full(n * trials, m.measure if m.measure != "readout" else m.quantity, dtype=object)
+                )
                 cols["site"].append(np.full(n * trials, m.site or "", dtype=object))
                 cols["trial"].append(np.tile(np.arange(1, trials + 1), n))
                 cols["value"].append(values.reshape(-1))
@@ -121,7 +125,7 @@ def simulate_arm(
     seed: int,
     arm_index: int,
     gains: Perturbation,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> pd.DataFrame:
     """Simulate a whole cohort arm chunk by chunk; returns the tidy observations (without the arm column).
 
@@ -129,14 +133,18 @@ def simulate_arm(
     subject's physiology).
     """
     parts: list[dict[str, list[np.ndarray]]] = []
-    for lo in range(0, draw.n, chunk):
-        hi = min(lo + chunk, draw.n)
+    size = chunk or CHUNK
+    for lo in range(0, draw.n, size):
+        hi = min(lo + size, draw.n)
         ids, params = _slice(draw, lo, hi)
         schedule = schedule_for(lo, hi)
-        parts.append(simulate_chunk(schedule, ids, params, species=species, seed=seed, arm_index=arm_index,
-                                    gains=gains))
-    columns = {k: np.concatenate([a for part in parts for a in part[k]]) if any(part[k] for part in parts)
-               else np.array([]) for k in parts[0]}
+        parts.append(
+            simulate_chunk(schedule, ids, params, species=species, seed=seed, arm_index=arm_index, gains=gains)
+        )
+    columns = {
+        k: np.concatenate([a for part in parts for a in part[k]]) if any(part[k] for part in parts) else np.array([])
+        for k in parts[0]
+    }
     return pd.DataFrame(columns)
 
 

@@ -16,10 +16,10 @@ from eihlab.engine.simulate import Perturbation, simulate_arm
 from eihlab.errors import InputError
 from eihlab.experiment.schema import Arm, Experiment
 from eihlab.model.registry import EDGE_BY_ID, NODE_BY_NAME, resolve_edge, resolve_node
-from eihlab.population.cohort import check_overrides, sample_cohort
+from eihlab.population.cohort import CohortDraw, check_overrides, sample_cohort
 from eihlab.population.conditions import get_condition
 from eihlab.protocol.events import InjuryEvent
-from eihlab.protocol.schedule import build_schedule
+from eihlab.protocol.schedule import Schedule, build_schedule
 from eihlab.stats import net_change, summarise
 
 LIBRARY = Path(__file__).with_name("library")
@@ -70,7 +70,9 @@ def load_experiment(source: str | Path) -> Experiment:
     if not path.exists():
         bundled = LIBRARY / f"{source}.yaml"
         if not bundled.exists():
-            raise InputError("experiment", str(source), "an existing YAML file or a bundled name (`eihlab experiments list`)")
+            raise InputError(
+                "experiment", str(source), "an existing YAML file or a bundled name (`eihlab experiments list`)"
+            )
         path = bundled
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -145,23 +147,44 @@ def run_experiment(
         offset = index * cohort.n if exp.design == "parallel" else 0
         ids = np.arange(offset, offset + cohort.n)
         draw = sample_cohort(
-            cohort.species, condition, ids, cohort.seed, age_y=cohort.age_y, female_fraction=cohort.female_fraction,
-            variability=cohort.variability, overrides={**cohort.parameters, **arm.parameters},
+            cohort.species,
+            condition,
+            ids,
+            cohort.seed,
+            age_y=cohort.age_y,
+            female_fraction=cohort.female_fraction,
+            variability=cohort.variability,
+            overrides={**cohort.parameters, **arm.parameters},
         )
         events = list(arm.events)
         if condition.injury and not any(isinstance(e, InjuryEvent) for e in events):
-            events.append(InjuryEvent(model=condition.injury, side=condition.injury_side,  # type: ignore[arg-type]
-                                      at=-condition.onset_days * 1440.0))
+            events.append(
+                InjuryEvent.model_validate(
+                    dict(model=condition.injury, side=condition.injury_side, at=-condition.onset_days * 1440.0)
+                )
+            )
 
-        def schedule_for(lo: int, hi: int, events: list = events, draw=draw):  # type: ignore[no-untyped-def]
-            phys = dataclasses.replace(draw.physiology, **{
-                f.name: getattr(draw.physiology, f.name)[lo:hi]
-                for f in dataclasses.fields(draw.physiology) if f.name != "species"
-            })
+        def schedule_for(
+            lo: int, hi: int, events: list = events, draw: CohortDraw = draw, index: int = index
+        ) -> Schedule:
+            phys = dataclasses.replace(
+                draw.physiology,
+                **{
+                    f.name: getattr(draw.physiology, f.name)[lo:hi]
+                    for f in dataclasses.fields(draw.physiology)
+                    if f.name != "species"
+                },
+            )
             return build_schedule(events, phys, field=f"arms[{index}].events")
 
-        obs = simulate_arm(schedule_for, draw, species=cohort.species, seed=cohort.seed, arm_index=index,
-                           gains=_perturbation(arm, f"arms[{index}]"))
+        obs = simulate_arm(
+            schedule_for,
+            draw,
+            species=cohort.species,
+            seed=cohort.seed,
+            arm_index=index,
+            gains=_perturbation(arm, f"arms[{index}]"),
+        )
         obs.insert(1, "arm", arm.name)
         frames.append(obs)
     observations = pd.concat(frames, ignore_index=True)[OBS_COLUMNS]

@@ -26,8 +26,8 @@ class Context:
     s: Mapping[str, Array]
     p: Mapping[str, Array]
     u: Inputs
-    edge_gain: Mapping[str, Array]
-    node_gain: Mapping[str, Array]
+    edge_gain: Mapping[str, Array | float]
+    node_gain: Mapping[str, Array | float]
     sig: dict[str, Array] = field(default_factory=dict)
     targets: dict[str, tuple[Array, Array | float]] = field(default_factory=dict)
     rates: dict[str, Array] = field(default_factory=dict)

@@ -7,7 +7,8 @@ r"""Cortex: M1, DLPFC, insula, MOPFC and the neuromodulation inputs (tDCS, rTMS,
   :math:`k_\text{rTMS}` and decay with τ (tDCS ≈ 60-90 min; rTMS τ scaled by :math:`(10\,\text{Hz}/f)^{\beta}`,
   low-frequency after-effects outlasting high-frequency ones, CX7 [65]).
 * Motor-command after-effect :math:`c` (Lu model c [47]): relaxes (τ ≈ 5 min) towards
-  :math:`E\cdot\text{effort}` during active movement; effort :math:`I + (1 - I)\phi` (relative intensity, rising to 1 as fatigue φ reaches exhaustion).
+  :math:`E\cdot\text{effort}` during active movement; effort :math:`I + (1 - I)\phi` (relative
+  intensity, rising to 1 as fatigue φ reaches exhaustion).
 * M1 drive to descending control (CX3, CX5): :math:`m = E(1 + t_\text{M1} + r) + c + \text{MCS}`.
 * DLPFC activity relaxes (τ ≈ 2 min) to :math:`1 - d_c + k_e\,\text{active} + k_t I_\text{tDCS,DLPFC}`
   (CX15, CX18, CX19; rest lowers DLPFC relative to exercise).
@@ -26,7 +27,13 @@ C = "cortex"
 A = "assumed: scale chosen so that the review's directions hold; to be calibrated (issue 3)"
 
 NODES = (
-    Node("M1", "cortical", "cortex", "Primary motor cortex: motor command; excitability suppressed in chronic pain", ("[18]", "[20]")),
+    Node(
+        "M1",
+        "cortical",
+        "cortex",
+        "Primary motor cortex: motor command; excitability suppressed in chronic pain",
+        ("[18]", "[20]"),
+    ),
     Node("corticospinal", "cortical", "tract", "Corticospinal output (MEP; Glu, DA, NE)", ("[20]",)),
     Node("S1", "cortical", "cortex", "Primary somatosensory cortex", ("[58]",)),
     Node("DLPFC", "cortical", "cortex", "Dorsolateral prefrontal cortex", ("[19]", "[74]")),
@@ -54,28 +61,126 @@ EDGES = (
     Edge("CX21", "training_load", "MOPFC", +1, "12 wk exercise raises MOPFC grey matter", "T3", ("[76]",)),
     Edge("CX23", "training_load", "insula", +1, "long-term yoga: left insula GMV and WM", "T4", ("[77]",)),
     Edge("CX25", "exercise", "S1", +1, "sensorimotor interaction of active movement", "T0", ("[47]",)),
-    Edge("EXa", "exercise", "S1", -1, "Lu model a: predicted feedback cancels actual (local, during movement)", "T0", ("[47]",)),
+    Edge(
+        "EXa",
+        "exercise",
+        "S1",
+        -1,
+        "Lu model a: predicted feedback cancels actual (local, during movement)",
+        "T0",
+        ("[47]",),
+    ),
 )
 PARAMETERS = (
     Param("tau_m1_excitability", 10080.0, "min", 2880.0, 40320.0, A, "time constant of M1 excitability", 0.0, C),
-    Param("k_stimulation_m1", 0.4, "1", 0.0, 1.5, "[65][67][71]-[73]: repeated sessions improve chronic pain", "M1 excitability gain from repeated stimulation", 0.3, C),
-    Param("k_exercise_m1", 0.2, "1", 0.0, 1.0, "[18]: active movement restores M1", "M1 excitability gain from regular exercise", 0.3, C),
-    Param("tau_tdcs_after", 75.0, "min", 20.0, 180.0, "doi:10.1111/j.1469-7793.2000.t01-1-00633.x (anodal after-effects up to ~90 min)", "decay of tDCS after-effects", 0.3, C),
+    Param(
+        "k_stimulation_m1",
+        0.4,
+        "1",
+        0.0,
+        1.5,
+        "[65][67][71]-[73]: repeated sessions improve chronic pain",
+        "M1 excitability gain from repeated stimulation",
+        0.3,
+        C,
+    ),
+    Param(
+        "k_exercise_m1",
+        0.2,
+        "1",
+        0.0,
+        1.0,
+        "[18]: active movement restores M1",
+        "M1 excitability gain from regular exercise",
+        0.3,
+        C,
+    ),
+    Param(
+        "tau_tdcs_after",
+        75.0,
+        "min",
+        20.0,
+        180.0,
+        "doi:10.1111/j.1469-7793.2000.t01-1-00633.x (anodal after-effects up to ~90 min)",
+        "decay of tDCS after-effects",
+        0.3,
+        C,
+    ),
     Param("k_tdcs", 0.25, "1/mA", 0.0, 1.0, A, "M1 after-effect per mA of anodal tDCS", 0.4, C),
     Param("k_rtms", 0.45, "1", 0.0, 1.5, A, "M1 after-effect of one rTMS session", 0.4, C),
     Param("tau_rtms_after_10hz", 60.0, "min", 15.0, 240.0, A, "decay of 10 Hz rTMS after-effects", 0.3, C),
-    Param("rtms_frequency_exponent", 0.5, "1", 0.0, 1.0, "[65]: 1 Hz effects lasted longer than 10 Hz", "τ ∝ (10 Hz/f)^β", 0.0, C),
+    Param(
+        "rtms_frequency_exponent",
+        0.5,
+        "1",
+        0.0,
+        1.0,
+        "[65]: 1 Hz effects lasted longer than 10 Hz",
+        "τ ∝ (10 Hz/f)^β",
+        0.0,
+        C,
+    ),
     Param("k_mcs", 1.0, "1", 0.0, 3.0, "[22]", "M1 drive during motor cortex stimulation", 0.3, C),
-    Param("tau_motor_after", 5.0, "min", 1.0, 20.0, "[47] Lu model c is 'brief', after the movement", "decay of the motor-command after-effect", 0.3, C),
+    Param(
+        "tau_motor_after",
+        5.0,
+        "min",
+        1.0,
+        20.0,
+        "[47] Lu model c is 'brief', after the movement",
+        "decay of the motor-command after-effect",
+        0.3,
+        C,
+    ),
     Param("k_motor_command", 1.0, "1", 0.0, 3.0, A, "descending drive per unit motor effort", 0.35, C),
     Param("tau_dlpfc", 2.0, "min", 0.5, 10.0, "[74]", "DLPFC activity time constant", 0.0, C),
     Param("k_exercise_dlpfc", 0.3, "1", 0.0, 1.0, "[74][75]", "DLPFC activation during exercise", 0.3, C),
     Param("k_tdcs_dlpfc", 0.2, "1/mA", 0.0, 1.0, "[71]-[73]", "DLPFC activation per mA tDCS", 0.3, C),
-    Param("tau_insula_gmv", 525600.0, "min", 43200.0, 2628000.0, "[77]: cross-sectional (years of yoga)", "time constant of insula grey-matter change", 0.0, C),
-    Param("k_mind_body_insula", 0.4, "1", 0.0, 1.5, "[77]", "insula grey-matter gain per h/d of mind-body practice", 0.3, C),
-    Param("tau_mopfc_gmv", 43200.0, "min", 10080.0, 131400.0, "[76]: 12 wk", "time constant of MOPFC grey-matter change", 0.0, C),
+    Param(
+        "tau_insula_gmv",
+        525600.0,
+        "min",
+        43200.0,
+        2628000.0,
+        "[77]: cross-sectional (years of yoga)",
+        "time constant of insula grey-matter change",
+        0.0,
+        C,
+    ),
+    Param(
+        "k_mind_body_insula",
+        0.4,
+        "1",
+        0.0,
+        1.5,
+        "[77]",
+        "insula grey-matter gain per h/d of mind-body practice",
+        0.3,
+        C,
+    ),
+    Param(
+        "tau_mopfc_gmv",
+        43200.0,
+        "min",
+        10080.0,
+        131400.0,
+        "[76]: 12 wk",
+        "time constant of MOPFC grey-matter change",
+        0.0,
+        C,
+    ),
     Param("k_exercise_mopfc", 0.2, "1", 0.0, 1.0, "[76]", "MOPFC grey-matter gain per unit training", 0.3, C),
-    Param("tau_stimulation_load", 4320.0, "min", 1440.0, 14400.0, "assumed: repeated sessions summate over days", "integration of repeated stimulation sessions", 0.0, C),
+    Param(
+        "tau_stimulation_load",
+        4320.0,
+        "min",
+        1440.0,
+        14400.0,
+        "assumed: repeated sessions summate over days",
+        "integration of repeated stimulation sessions",
+        0.0,
+        C,
+    ),
 )
 STATES = (
     StateVar("m1_excitability", "M1", "1", 1.0, "M1 excitability relative to healthy"),
@@ -117,7 +222,11 @@ def dynamics(ctx: Context) -> None:
 
     intensity = np.clip(u.intensity, 0.0, 1.0)
     effort = intensity + (1.0 - intensity) * s["fatigue"]
-    ctx.relax("motor_after", ctx.g("CX2") * p["k_motor_command"] * s["m1_excitability"] * effort * active, p["tau_motor_after"])
+    ctx.relax(
+        "motor_after",
+        ctx.g("CX2") * p["k_motor_command"] * s["m1_excitability"] * effort * active,
+        p["tau_motor_after"],
+    )
     m1 = ctx.node("M1") * (
         s["m1_excitability"] * (1.0 + s["tdcs_after"] + s["rtms_after"])
         + s["motor_after"]
@@ -135,4 +244,8 @@ def dynamics(ctx: Context) -> None:
     )
     ctx.relax("dlpfc", ctx.node("DLPFC") * np.maximum(dl, 0.0), p["tau_dlpfc"])
     ctx.relax("insula_gmv", 1.0 + ctx.g("CX23") * p["k_mind_body_insula"] * s["load_mind_body"], p["tau_insula_gmv"])
-    ctx.relax("mopfc_gmv", 1.0 + ctx.g("CX21") * p["k_exercise_mopfc"] * saturating(s["load_all"], p["load_half"]), p["tau_mopfc_gmv"])
+    ctx.relax(
+        "mopfc_gmv",
+        1.0 + ctx.g("CX21") * p["k_exercise_mopfc"] * saturating(s["load_all"], p["load_half"]),
+        p["tau_mopfc_gmv"],
+    )

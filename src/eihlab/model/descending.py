@@ -7,7 +7,8 @@ Medium states (minutes–hours):
   intensity), to :math:`K` at rest; :math:`K` is the trained opioid content (SC3, T3).
 * AEA and 2-AG relax to :math:`1 + k_e I \sqrt{M}` (SC7) with clearance τ lengthened by FAAH/MAGL and reuptake
   inhibitors, :math:`\tau = \tau_e (1 + c_\text{inhibitor})` (SC9).
-* RVM p-NR1 :math:`N` rises within minutes and decays (τ ≈ 4 h) towards :math:`k_N [b - \theta_N]_+ + v`, with :math:`b` the nociceptive
+* RVM p-NR1 :math:`N` rises within minutes and decays (τ ≈ 4 h) towards :math:`k_N [b - \theta_N]_+ + v`, with
+  :math:`b` the nociceptive
   barrage (exercise-evoked nociception, acid) and :math:`v` the viral NR1 expression (SC12, §4.6).
 
 Occupancies (competitive antagonism, the antagonist's C/K shifting the EC50):
@@ -46,7 +47,13 @@ NODES = (
     Node("RVM_OFF", "subcortical", "neuron", "RVM OFF cells: descending inhibition", ("[15]", "[16]", "[49]")),
     Node("RVM_ON", "subcortical", "neuron", "RVM ON cells: descending facilitation", ("[52]",)),
     Node("RVM_NR1p", "subcortical", "receptor", "phosphorylated NMDA NR1 in RVM", ("[62]", "[63]", "[64]")),
-    Node("dorsal_horn_descending", "spinal", "pathway", "descending control reaching the dorsal horn", ("[15]", "[16]", "[49]")),
+    Node(
+        "dorsal_horn_descending",
+        "spinal",
+        "pathway",
+        "descending control reaching the dorsal horn",
+        ("[15]", "[16]", "[49]"),
+    ),
 )
 EDGES = (
     Edge("SC1", "RVM_OFF", "dorsal_horn_descending", -1, "descending inhibition", "T1", ("[14]", "[15]", "[49]")),
@@ -62,12 +69,30 @@ EDGES = (
     Edge("SC8", "training_load", "PAG_CB1", +1, "aerobic exercise raises PAG CB1", "T3", ("[53]",)),
     Edge("SC8b", "serum_AEA", "PAG_CB1", +1, "endocannabinoids act on CB1", "T1", ("[53]",)),
     Edge("SC8c", "PAG_CB1", "RVM_OFF", +1, "CB1-mediated inhibition", "T1", ("[53]",)),
-    Edge("SC10", "training_load", "brainstem_5HT", +1, "low-intensity treadmill raises 5-HT and receptors", "T3", ("[54]",)),
+    Edge(
+        "SC10",
+        "training_load",
+        "brainstem_5HT",
+        +1,
+        "low-intensity treadmill raises 5-HT and receptors",
+        "T3",
+        ("[54]",),
+    ),
     Edge("SC10b", "brainstem_5HT", "RVM_OFF", +1, "serotonergic inhibition", "T3", ("[54]",)),
     Edge("SC11", "training_load", "RVM_SERT", -1, "regular running lowers SERT", "T3", ("[15]",)),
     Edge("SC11b", "RVM_SERT", "brainstem_5HT", -1, "reuptake lowers synaptic 5-HT [X]", "T1", ("[15]", "[X]")),
-    Edge("SC12", "RVM_NR1p", "RVM_ON", +1, "fatigue-driven facilitation → hyperalgesia", "T1", ("[62]", "[63]", "[64]")),
-    Edge("SC12b", "muscle_metaboreceptor", "RVM_NR1p", +1, "continuous nociceptive input phosphorylates NR1", "T1", ("[62]", "[64]")),
+    Edge(
+        "SC12", "RVM_NR1p", "RVM_ON", +1, "fatigue-driven facilitation → hyperalgesia", "T1", ("[62]", "[63]", "[64]")
+    ),
+    Edge(
+        "SC12b",
+        "muscle_metaboreceptor",
+        "RVM_NR1p",
+        +1,
+        "continuous nociceptive input phosphorylates NR1",
+        "T1",
+        ("[62]", "[64]"),
+    ),
     Edge("SC13", "MCS", "PAG_Glu", +1, "motor cortex stimulation activates PAG Glu neurons", "T0", ("[22]",)),
     Edge("SC14", "MCS", "PAG_GABA", -1, "motor cortex stimulation suppresses PAG GABA neurons", "T0", ("[22]",)),
     Edge("SC14b", "PAG_GABA", "PAG_Glu", -1, "GABAergic control of PAG output [X]", "T0", ("[22]", "[X]")),
@@ -76,7 +101,17 @@ EDGES = (
     Edge("CX17", "DLPFC", "PAG_Glu", +1, "DLPFC → PAG (inferred pro-inhibitory)", "T1", ("[19]",)),
 )
 PARAMETERS = (
-    Param("descending_efficacy", 1.0, "1", 0.0, 2.0, "[34]-[37]: CPM efficiency varies between people and is impaired in chronic pain", "maximal descending inhibition (shared by CPM and EIH)", 0.35, C),
+    Param(
+        "descending_efficacy",
+        1.0,
+        "1",
+        0.0,
+        2.0,
+        "[34]-[37]: CPM efficiency varies between people and is impaired in chronic pain",
+        "maximal descending inhibition (shared by CPM and EIH)",
+        0.35,
+        C,
+    ),
     Param("x50_inhibition", 2.0, "1", 0.5, 10.0, A, "OFF-side drive giving half-maximal inhibition", 0.0, C),
     Param("w_opioid", 1.5, "1", 0.0, 5.0, "[16][50]", "opioid contribution to the OFF-side drive", 0.3, C),
     Param("w_cannabinoid", 1.2, "1", 0.0, 5.0, "[13][53]", "CB1 contribution to the OFF-side drive", 0.3, C),
@@ -88,26 +123,130 @@ PARAMETERS = (
     Param("k_mcs_gaba", 0.8, "1", 0.0, 1.0, "[22]", "suppression of PAG GABA by motor cortex stimulation", 0.0, C),
     Param("opioid_ec50", 1.5, "1", 0.3, 5.0, A, "opioid level (relative to rest) at half occupancy", 0.0, C),
     Param("k_opioid_release", 0.5, "1", 0.0, 5.0, A, "opioid release at high intensity (relative)", 0.35, C),
-    Param("opioid_intensity_midpoint", 0.6, "1", 0.4, 0.8, "[50]: moderate or higher intensity", "relative intensity of half-maximal opioid release", 0.1, C),
-    Param("tau_opioid", 15.0, "min", 5.0, 60.0, "assumed: plasma β-endorphin returns to baseline within ~30-60 min", "opioid release/clearance time constant", 0.2, C),
-    Param("k_opioid_training", 0.8, "1", 0.0, 3.0, "[16]: 5 wk treadmill ↑ β-EP, Met-Enk", "rise of opioid content with training", 0.3, C),
-    Param("k_mor_training", 0.4, "1", 0.0, 0.9, "[51]: 4 wk treadmill ↓ MOR", "fractional MOR fall with training", 0.3, C),
-    Param("tau_opioid_content", 10080.0, "min", 2880.0, 40320.0, "[16][51]: weeks", "time constant of opioid content and MOR expression", 0.0, C),
+    Param(
+        "opioid_intensity_midpoint",
+        0.6,
+        "1",
+        0.4,
+        0.8,
+        "[50]: moderate or higher intensity",
+        "relative intensity of half-maximal opioid release",
+        0.1,
+        C,
+    ),
+    Param(
+        "tau_opioid",
+        15.0,
+        "min",
+        5.0,
+        60.0,
+        "assumed: plasma β-endorphin returns to baseline within ~30-60 min",
+        "opioid release/clearance time constant",
+        0.2,
+        C,
+    ),
+    Param(
+        "k_opioid_training",
+        0.8,
+        "1",
+        0.0,
+        3.0,
+        "[16]: 5 wk treadmill ↑ β-EP, Met-Enk",
+        "rise of opioid content with training",
+        0.3,
+        C,
+    ),
+    Param(
+        "k_mor_training", 0.4, "1", 0.0, 0.9, "[51]: 4 wk treadmill ↓ MOR", "fractional MOR fall with training", 0.3, C
+    ),
+    Param(
+        "tau_opioid_content",
+        10080.0,
+        "min",
+        2880.0,
+        40320.0,
+        "[16][51]: weeks",
+        "time constant of opioid content and MOR expression",
+        0.0,
+        C,
+    ),
     Param("k_ecb_release", 1.2, "1", 0.0, 4.0, "[13]", "AEA/2-AG release per unit intensity", 0.35, C),
-    Param("k_ecb_isometric", 3.0, "1", 1.0, 5.0, "[13]: reported after isometric exercise", "extra eCB release in sustained contractions", 0.0, C),
-    Param("tau_ecb", 12.0, "min", 3.0, 60.0, "assumed: AEA and 2-AG return to baseline within ~30 min", "endocannabinoid clearance time constant", 0.2, C),
+    Param(
+        "k_ecb_isometric",
+        3.0,
+        "1",
+        1.0,
+        5.0,
+        "[13]: reported after isometric exercise",
+        "extra eCB release in sustained contractions",
+        0.0,
+        C,
+    ),
+    Param(
+        "tau_ecb",
+        12.0,
+        "min",
+        3.0,
+        60.0,
+        "assumed: AEA and 2-AG return to baseline within ~30 min",
+        "endocannabinoid clearance time constant",
+        0.2,
+        C,
+    ),
     Param("ecb_ec50", 1.5, "1", 0.3, 5.0, A, "eCB level (relative) at half CB1 occupancy", 0.0, C),
     Param("k_cb1_training", 0.4, "1", 0.0, 2.0, "[53]", "rise of PAG CB1 with aerobic training", 0.3, C),
-    Param("k_5ht_training", 0.5, "1", 0.0, 2.0, "[54]", "rise of 5-HT and receptors with low-intensity training", 0.3, C),
+    Param(
+        "k_5ht_training", 0.5, "1", 0.0, 2.0, "[54]", "rise of 5-HT and receptors with low-intensity training", 0.3, C
+    ),
     Param("k_sert_training", 0.3, "1", 0.0, 0.8, "[15]", "fractional SERT fall with training", 0.3, C),
-    Param("tau_serotonin", 7200.0, "min", 1440.0, 40320.0, "[54]: 2 weeks", "time constant of 5-HT system plasticity", 0.0, C),
+    Param(
+        "tau_serotonin",
+        7200.0,
+        "min",
+        1440.0,
+        40320.0,
+        "[54]: 2 weeks",
+        "time constant of 5-HT system plasticity",
+        0.0,
+        C,
+    ),
     Param("f_on", 0.3, "1", 0.0, 1.5, "[52]", "ON-cell facilitation at resting MOR expression", 0.3, C),
     Param("f_nr1", 0.6, "1", 0.0, 3.0, "[62]-[64]", "facilitation per unit p-NR1", 0.3, C),
     Param("f_cea", 0.3, "1", 0.0, 2.0, "[61]", "facilitation per unit CeA GABA excess", 0.3, C),
     Param("k_nr1", 0.5, "1", 0.0, 3.0, A, "NR1 phosphorylation per unit supra-threshold barrage", 0.35, C),
-    Param("nr1_threshold", 3.0, "1", 0.5, 5.0, "calibration_targets T4: maximal/exhausting exercise abolishes EIH, moderate does not", "nociceptive barrage above which NR1 is phosphorylated", 0.25, C),
-    Param("tau_nr1_rise", 10.0, "min", 1.0, 60.0, "assumed: NR1 phosphorylation follows nociceptive input within minutes", "rise time constant of RVM p-NR1", 0.3, C),
-    Param("tau_nr1", 240.0, "min", 30.0, 2880.0, "[29][64]: hyperalgesia at 20-60 min and later", "decay of RVM p-NR1", 0.3, C),
+    Param(
+        "nr1_threshold",
+        3.0,
+        "1",
+        0.5,
+        5.0,
+        "calibration_targets T4: maximal/exhausting exercise abolishes EIH, moderate does not",
+        "nociceptive barrage above which NR1 is phosphorylated",
+        0.25,
+        C,
+    ),
+    Param(
+        "tau_nr1_rise",
+        10.0,
+        "min",
+        1.0,
+        60.0,
+        "assumed: NR1 phosphorylation follows nociceptive input within minutes",
+        "rise time constant of RVM p-NR1",
+        0.3,
+        C,
+    ),
+    Param(
+        "tau_nr1",
+        240.0,
+        "min",
+        30.0,
+        2880.0,
+        "[29][64]: hyperalgesia at 20-60 min and later",
+        "decay of RVM p-NR1",
+        0.3,
+        C,
+    ),
 )
 STATES = (
     StateVar("beta_ep", "PAG_opioid", "1", 1.0, "released β-EP/Met-Enk, relative to rest"),
@@ -133,29 +272,45 @@ def dynamics(ctx: Context) -> None:
     # opioids (SC2-SC6)
     content_target = 1.0 + ctx.g("SC3") * p["k_opioid_training"] * saturating(s["load_high"], half)
     ctx.relax("opioid_content", content_target, p["tau_opioid_content"])
-    ctx.relax("mor", 1.0 - ctx.g("SC5") * p["k_mor_training"] * saturating(s["load_high"], half), p["tau_opioid_content"])
-    release = ctx.g("SC2") * p["k_opioid_release"] * sigmoid(intensity, p["opioid_intensity_midpoint"], 0.08) * mass * on
+    ctx.relax(
+        "mor", 1.0 - ctx.g("SC5") * p["k_mor_training"] * saturating(s["load_high"], half), p["tau_opioid_content"]
+    )
+    release = (
+        ctx.g("SC2") * p["k_opioid_release"] * sigmoid(intensity, p["opioid_intensity_midpoint"], 0.08) * mass * on
+    )
     ctx.relax("beta_ep", ctx.node("PAG_opioid") * s["opioid_content"] * (1.0 + release), p["tau_opioid"])
     blocker = u.drug_level("naloxone") + u.drug_level("naltrexone")
     occ_opioid = ctx.signal("opioid_occupancy", s["beta_ep"] / (s["beta_ep"] + p["opioid_ec50"] * (1.0 + blocker)))
 
     # endocannabinoids (SC7-SC9)
-    ecb_drive = p["k_ecb_release"] * intensity * mass * on * (1.0 + (p["k_ecb_isometric"] - 1.0) * u.is_family("isometric"))
+    ecb_drive = (
+        p["k_ecb_release"] * intensity * mass * on * (1.0 + (p["k_ecb_isometric"] - 1.0) * u.is_family("isometric"))
+    )
     sc9 = ctx.g("SC9")
     slow_aea = 1.0 + sc9 * (u.drug_level("faah_inhibitor") + u.drug_level("ecb_reuptake_inhibitor"))
     slow_2ag = 1.0 + sc9 * (u.drug_level("magl_inhibitor") + u.drug_level("ecb_reuptake_inhibitor"))
     # an inhibitor slows clearance: both the time constant and the steady level rise by the same factor
-    ctx.relax("aea", ctx.node("serum_AEA") * (1.0 + ctx.g("SC7") * ecb_drive) * np.sqrt(slow_aea), p["tau_ecb"] * slow_aea)
-    ctx.relax("two_ag", ctx.node("serum_2AG") * (1.0 + ctx.g("SC7b") * ecb_drive) * np.sqrt(slow_2ag), p["tau_ecb"] * slow_2ag)
+    ctx.relax(
+        "aea", ctx.node("serum_AEA") * (1.0 + ctx.g("SC7") * ecb_drive) * np.sqrt(slow_aea), p["tau_ecb"] * slow_aea
+    )
+    ctx.relax(
+        "two_ag", ctx.node("serum_2AG") * (1.0 + ctx.g("SC7b") * ecb_drive) * np.sqrt(slow_2ag), p["tau_ecb"] * slow_2ag
+    )
     aerobic_load = saturating(s["load_all"], half)
-    ctx.relax("cb1", ctx.node("PAG_CB1") * (1.0 + ctx.g("SC8") * p["k_cb1_training"] * aerobic_load), p["tau_opioid_content"])
+    ctx.relax(
+        "cb1", ctx.node("PAG_CB1") * (1.0 + ctx.g("SC8") * p["k_cb1_training"] * aerobic_load), p["tau_opioid_content"]
+    )
     ecb = 0.5 * (s["aea"] + s["two_ag"]) * ctx.g("SC8b")
     occ_cb = ctx.signal(
         "cb1_occupancy", s["cb1"] * ecb / (ecb + p["ecb_ec50"] * (1.0 + u.drug_level("cb1_antagonist")))
     )
 
     # serotonin (SC10, SC11)
-    ctx.relax("serotonin", ctx.node("brainstem_5HT") * (1.0 + ctx.g("SC10") * p["k_5ht_training"] * saturating(s["load_low"], half)), p["tau_serotonin"])
+    ctx.relax(
+        "serotonin",
+        ctx.node("brainstem_5HT") * (1.0 + ctx.g("SC10") * p["k_5ht_training"] * saturating(s["load_low"], half)),
+        p["tau_serotonin"],
+    )
     ctx.relax("sert", 1.0 - ctx.g("SC11") * p["k_sert_training"] * aerobic_load, p["tau_serotonin"])
     ht = ctx.signal(
         "serotonin_synaptic",
@@ -164,17 +319,23 @@ def dynamics(ctx: Context) -> None:
 
     # NMDA NR1 phosphorylation (SC12)
     barrage = ctx.g("SC12b") * ctx.sig["nociceptive_barrage"]
-    nr1_target = np.minimum(p["k_nr1"] * np.maximum(barrage - p["nr1_threshold"], 0.0), 3.0) + u.drug_level("nr1_vector")
+    nr1_target = np.minimum(p["k_nr1"] * np.maximum(barrage - p["nr1_threshold"], 0.0), 3.0) + u.drug_level(
+        "nr1_vector"
+    )
     nr1_target = ctx.node("RVM_NR1p") * nr1_target
     ctx.relax("nr1p", nr1_target, np.where(nr1_target > s["nr1p"], p["tau_nr1_rise"], p["tau_nr1"]))
 
     # PAG output and the RVM OFF/ON balance
     pag_gaba = ctx.node("PAG_GABA") * p["w_pag_gaba"] * (1.0 - ctx.g("SC13") * p["k_mcs_gaba"] * u.mcs)
-    pag_glu = ctx.node("PAG_Glu") * (
-        ctx.g("CX3") * ctx.g("CX5") * p["w_m1"] * ctx.sig["m1_drive"]
-        + ctx.g("CX17") * p["w_dlpfc"] * s["dlpfc"]
-        + ctx.g("AM5") * p["w_reward"] * np.maximum(ctx.sig["nac_reward"] - 1.0, 0.0)
-    ) * (1.0 - ctx.g("SC14b") * pag_gaba)
+    pag_glu = (
+        ctx.node("PAG_Glu")
+        * (
+            ctx.g("CX3") * ctx.g("CX5") * p["w_m1"] * ctx.sig["m1_drive"]
+            + ctx.g("CX17") * p["w_dlpfc"] * s["dlpfc"]
+            + ctx.g("AM5") * p["w_reward"] * np.maximum(ctx.sig["nac_reward"] - 1.0, 0.0)
+        )
+        * (1.0 - ctx.g("SC14b") * pag_gaba)
+    )
     ctx.signal("pag_glu", pag_glu)
     off_drive = ctx.node("RVM_OFF") * (
         ctx.g("SC1p") * pag_glu

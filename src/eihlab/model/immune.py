@@ -35,13 +35,25 @@ NODES = (
     Node("macrophage_M2", "spinal", "immune_cell", "anti-inflammatory macrophages", ("[43]", "[46]")),
 )
 EDGES = (
-    Edge("SP8", "injury", "IL1b", +1, "chronic pain → pro-inflammatory cytokines (IL-1β, IL-2, IL-6, TNF-α)", "T3", ("[41]", "[42]")),
+    Edge(
+        "SP8",
+        "injury",
+        "IL1b",
+        +1,
+        "chronic pain → pro-inflammatory cytokines (IL-1β, IL-2, IL-6, TNF-α)",
+        "T3",
+        ("[41]", "[42]"),
+    ),
     Edge("SP8b", "macrophage_M1", "IL6", +1, "M1 secretion of pro-inflammatory factors", "T3", ("[44]",)),
     Edge("SP10", "training_load", "macrophage_M2", +1, "regular exercise", "T3", ("[43]", "[46]")),
-    Edge("SP10b", "IL4", "macrophage_M2", +1, "IL-4 polarises macrophages to M2", "T3", ("[46]", "doi:10.1038/nri3073")),
+    Edge(
+        "SP10b", "IL4", "macrophage_M2", +1, "IL-4 polarises macrophages to M2", "T3", ("[46]", "doi:10.1038/nri3073")
+    ),
     Edge("SP11", "macrophage_M2", "IL10", +1, "M2 secretion", "T3", ("[43]",)),
     Edge("SP13", "training_load", "macrophage_M1", -1, "regular exercise", "T3", ("[44]", "[46]")),
-    Edge("SP15", "training_load", "IL4", +1, "2 wk low-intensity treadmill restores IL-4, IL-1ra, IL-5", "T3", ("[46]",)),
+    Edge(
+        "SP15", "training_load", "IL4", +1, "2 wk low-intensity treadmill restores IL-4, IL-1ra, IL-5", "T3", ("[46]",)
+    ),
     Edge("SP15b", "injury", "IL4", -1, "nerve injury lowers IL-4, IL-1ra, IL-5", "T3", ("[46]",)),
     Edge("SP13b", "injury", "macrophage_M1", +1, "injury recruits M1 macrophages", "T3", ("[44]",)),
 )
@@ -50,7 +62,17 @@ PARAMETERS = (
     Param("tau_macrophage", 5760.0, "min", 1440.0, 20160.0, A, "time constant of macrophage phenotype", 0.0, C),
     Param("load_half", 0.3, "h/d", 0.05, 2.0, A, "training load giving half the maximal immune response", 0.3, C),
     Param("injury_half", 1.0, "1", 0.2, 5.0, A, "injury drive giving half the maximal immune response", 0.0, C),
-    Param("k_injury_il4", 0.5, "1", 0.0, 0.9, "[46]: IL-4, IL-1ra, IL-5 fall after nerve injury", "fractional fall of IL-4 with injury", 0.2, C),
+    Param(
+        "k_injury_il4",
+        0.5,
+        "1",
+        0.0,
+        0.9,
+        "[46]: IL-4, IL-1ra, IL-5 fall after nerve injury",
+        "fractional fall of IL-4 with injury",
+        0.2,
+        C,
+    ),
     Param("k_load_il4", 0.8, "1", 0.0, 2.0, "[46]", "IL-4 restoration by low-intensity training", 0.3, C),
     Param("k_load_m2", 1.5, "1", 0.0, 4.0, "[43][46]", "M2 rise with training", 0.3, C),
     Param("k_injury_m1", 1.5, "1", 0.0, 4.0, "[44]", "M1 rise after injury", 0.3, C),
@@ -97,7 +119,9 @@ def dynamics(ctx: Context) -> None:
         1.0 + ctx.g("SP13b") * p["k_injury_m1"] * injury - ctx.g("SP13") * p["k_load_m1"] * all_ * injury, 0.0
     )
     ctx.relax("macrophage_m1", ctx.node("macrophage_M1") * m1, tm)
-    pro = 1.0 + ctx.g("SP8") * p["k_injury_proinflammatory"] * injury + ctx.g("SP8b") * p[
-        "k_m1_proinflammatory"
-    ] * (s["macrophage_m1"] - 1.0)
+    pro = (
+        1.0
+        + ctx.g("SP8") * p["k_injury_proinflammatory"] * injury
+        + ctx.g("SP8b") * p["k_m1_proinflammatory"] * (s["macrophage_m1"] - 1.0)
+    )
     ctx.relax("proinflammatory", ctx.node("IL1b") * np.maximum(pro, 0.0), tc)

@@ -19,8 +19,20 @@ C = "limbic"
 A = "assumed: scale chosen so that the review's directions hold; to be calibrated (issue 3)"
 
 NODES = (
-    Node("medBA_BLA_to_NAc", "subcortical", "neuron", "medial basal amygdala → NAc glutamatergic neurons (reward)", ("[59]", "[60]")),
-    Node("latBA_to_CeM", "subcortical", "neuron", "lateral basal amygdala → CeM glutamatergic neurons (negative valence)", ("[59]", "[60]")),
+    Node(
+        "medBA_BLA_to_NAc",
+        "subcortical",
+        "neuron",
+        "medial basal amygdala → NAc glutamatergic neurons (reward)",
+        ("[59]", "[60]"),
+    ),
+    Node(
+        "latBA_to_CeM",
+        "subcortical",
+        "neuron",
+        "lateral basal amygdala → CeM glutamatergic neurons (negative valence)",
+        ("[59]", "[60]"),
+    ),
     Node("CeA_GABA", "subcortical", "neuron", "central amygdala GABAergic neurons", ("[59]", "[61]")),
     Node("CeM", "subcortical", "nucleus", "medial central amygdala", ("[60]",)),
     Node("NAc", "subcortical", "nucleus", "nucleus accumbens (reward)", ("[59]",)),
@@ -37,7 +49,17 @@ EDGES = (
     Edge("CX22", "training_load", "VTA", -1, "mind-body exercise lowers left VTA–MOPFC FC", "T3", ("[76]",)),
 )
 PARAMETERS = (
-    Param("tau_limbic", 4320.0, "min", 1440.0, 14400.0, "[59]: changes over days 5-13 of running", "time constant of amygdala plasticity", 0.0, C),
+    Param(
+        "tau_limbic",
+        4320.0,
+        "min",
+        1440.0,
+        14400.0,
+        "[59]: changes over days 5-13 of running",
+        "time constant of amygdala plasticity",
+        0.0,
+        C,
+    ),
     Param("k_reward", 0.8, "1", 0.0, 3.0, A, "BLA→NAc activation by voluntary running", 0.3, C),
     Param("k_negative_valence", 0.8, "1", 0.0, 3.0, A, "latBA→CeM activation by injury", 0.3, C),
     Param("k_cea_injury", 0.8, "1", 0.0, 3.0, A, "CeA GABA activation by injury", 0.3, C),

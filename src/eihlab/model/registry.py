@@ -55,7 +55,7 @@ DYNAMICS: tuple[Callable[[Context], None], ...] = tuple(c.dynamics for c in DYNA
 
 def _check_consistency() -> None:
     for registry, kind in ((NODES, "node"), (EDGES, "edge"), (PARAMETERS, "parameter"), (STATES, "state")):
-        names = [getattr(x, "name", getattr(x, "id", None)) for x in registry]
+        names = [str(getattr(x, "name", getattr(x, "id", ""))) for x in registry]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise RuntimeError(f"duplicate {kind} names: {sorted(dupes)}")
@@ -93,20 +93,41 @@ def resolve_node(name: str, field: str = "knockouts") -> str:
 def describe() -> dict[str, list[dict[str, Any]]]:
     """The model as data: nodes, edges and parameters (the schema of ``eihlab model describe --json``)."""
     return {
-        "nodes": [{"name": n.name, "level": n.level, "kind": n.kind, "description": n.description,
-                   "refs": list(n.refs)} for n in NODES],
+        "nodes": [
+            {"name": n.name, "level": n.level, "kind": n.kind, "description": n.description, "refs": list(n.refs)}
+            for n in NODES
+        ],
         "edges": [
-            {"id": e.id, "source": e.source, "target": e.target, "sign": "+" if e.sign > 0 else "-",
-             "modality": e.modality, "timescale": e.timescale, "timescale_words": TIMESCALE_WORDS[e.timescale],
-             "refs": list(e.refs), "description": e.description}
+            {
+                "id": e.id,
+                "source": e.source,
+                "target": e.target,
+                "sign": "+" if e.sign > 0 else "-",
+                "modality": e.modality,
+                "timescale": e.timescale,
+                "timescale_words": TIMESCALE_WORDS[e.timescale],
+                "refs": list(e.refs),
+                "description": e.description,
+            }
             for e in EDGES
         ],
         "parameters": [
-            {"name": p.name, "component": p.component, "default": p.default, "unit": p.unit, "lower": p.lower,
-             "upper": p.upper, "cv": p.cv, "distribution": p.dist, "source": p.source,
-             "description": p.description}
+            {
+                "name": p.name,
+                "component": p.component,
+                "default": p.default,
+                "unit": p.unit,
+                "lower": p.lower,
+                "upper": p.upper,
+                "cv": p.cv,
+                "distribution": p.dist,
+                "source": p.source,
+                "description": p.description,
+            }
             for p in PARAMETERS
         ],
-        "states": [{"name": s.name, "node": s.node, "unit": s.unit, "per_region": s.per_region,
-                    "description": s.description} for s in STATES],
+        "states": [
+            {"name": s.name, "node": s.node, "unit": s.unit, "per_region": s.per_region, "description": s.description}
+            for s in STATES
+        ],
     }

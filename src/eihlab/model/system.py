@@ -27,7 +27,7 @@ from eihlab.model.registry import DYNAMICS, PARAMETERS, STATES
 
 State = dict[str, np.ndarray]
 Params = dict[str, np.ndarray]
-Gains = Mapping[str, np.ndarray]
+Gains = Mapping[str, np.ndarray | float]
 
 _NONNEG = {s.name for s in STATES} - set()
 _CAPPED_AT_ONE = {"fatigue"}
@@ -42,13 +42,12 @@ def default_parameters(n: int) -> Params:
 
 def initial_state(n: int) -> State:
     """Every state at its healthy resting value."""
-    return {
-        s.name: np.full((n, N_REGIONS) if s.per_region else (n,), s.initial, dtype=float) for s in STATES
-    }
+    return {s.name: np.full((n, N_REGIONS) if s.per_region else (n,), s.initial, dtype=float) for s in STATES}
 
 
-def evaluate(state: State, params: Params, inputs: Inputs, edge_gain: Gains | None = None,
-             node_gain: Gains | None = None) -> Context:
+def evaluate(
+    state: State, params: Params, inputs: Inputs, edge_gain: Gains | None = None, node_gain: Gains | None = None
+) -> Context:
     """Run every component's dynamics once; returns the context with targets, rates and signals."""
     ctx = Context(state, params, inputs, edge_gain or {}, node_gain or {})
     for dynamics in DYNAMICS:
@@ -79,8 +78,15 @@ def advance(state: State, ctx: Context, dt_min: np.ndarray | float) -> State:
     return new
 
 
-def steady_state(params: Params, inputs: Inputs, edge_gain: Gains | None = None,
-                 node_gain: Gains | None = None, *, days: float = 720.0, steps: int = 400) -> State:
+def steady_state(
+    params: Params,
+    inputs: Inputs,
+    edge_gain: Gains | None = None,
+    node_gain: Gains | None = None,
+    *,
+    days: float = 720.0,
+    steps: int = 400,
+) -> State:
     """The resting state reached under constant ``inputs`` (a condition's chronic state).
 
     Integrates ``days`` with geometrically growing steps from the healthy initial state, which settles the

@@ -21,8 +21,20 @@ from eihlab.model._elements import Edge, Node, Param, StateVar
 C = "thalamus"
 
 NODES = (
-    Node("VM", "subcortical", "nucleus", "Thalamic ventromedial nucleus: heat/C discriminator → inhibition", ("[49]", "[55]")),
-    Node("MD", "subcortical", "nucleus", "Thalamic mediodorsal nucleus: mechanical Aδ+C discriminator → facilitation", ("[49]", "[55]")),
+    Node(
+        "VM",
+        "subcortical",
+        "nucleus",
+        "Thalamic ventromedial nucleus: heat/C discriminator → inhibition",
+        ("[49]", "[55]"),
+    ),
+    Node(
+        "MD",
+        "subcortical",
+        "nucleus",
+        "Thalamic mediodorsal nucleus: mechanical Aδ+C discriminator → facilitation",
+        ("[49]", "[55]"),
+    ),
     Node("VPL", "subcortical", "nucleus", "Thalamic ventral posterolateral relay", ("[22]",)),
     Node("VL", "subcortical", "nucleus", "Thalamic ventrolateral nucleus (FC partner of M1, insula, PAG)", ("[58]",)),
 )
@@ -36,11 +48,53 @@ EDGES = (
     Edge("SC15", "MCS", "VPL", -1, "motor cortex stimulation inhibits VPL nociceptive neurons", "T0", ("[22]",)),
 )
 PARAMETERS = (
-    Param("k_vm", 0.3, "1", 0.0, 1.0, "[31][49]: HPT relates to descending inhibition", "VM-triggered inhibition in the heat percept", 0.3, C),
-    Param("k_md", 0.3, "1", 0.0, 1.0, "[31][49]: PPT relates to descending facilitation", "MD-triggered facilitation in the mechanical percept", 0.3, C),
-    Param("k_md_exercise", 0.3, "1", 0.0, 1.0, "assumed [X] (mechanisms §4.2): exercise suppresses MD facilitation", "maximal suppression of MD by active movement", 0.3, C),
-    Param("tau_md_modulation", 12.0, "min", 2.0, 40.0, "[3]: acute EIH lasts up to ~30 min", "decay of the exercise modulation of MD", 0.3, C),
-    Param("k_mcs_vpl", 0.5, "1", 0.0, 1.0, "[22]", "fractional VPL suppression during motor cortex stimulation", 0.0, C),
+    Param(
+        "k_vm",
+        0.3,
+        "1",
+        0.0,
+        1.0,
+        "[31][49]: HPT relates to descending inhibition",
+        "VM-triggered inhibition in the heat percept",
+        0.3,
+        C,
+    ),
+    Param(
+        "k_md",
+        0.3,
+        "1",
+        0.0,
+        1.0,
+        "[31][49]: PPT relates to descending facilitation",
+        "MD-triggered facilitation in the mechanical percept",
+        0.3,
+        C,
+    ),
+    Param(
+        "k_md_exercise",
+        0.3,
+        "1",
+        0.0,
+        1.0,
+        "assumed [X] (mechanisms §4.2): exercise suppresses MD facilitation",
+        "maximal suppression of MD by active movement",
+        0.3,
+        C,
+    ),
+    Param(
+        "tau_md_modulation",
+        12.0,
+        "min",
+        2.0,
+        40.0,
+        "[3]: acute EIH lasts up to ~30 min",
+        "decay of the exercise modulation of MD",
+        0.3,
+        C,
+    ),
+    Param(
+        "k_mcs_vpl", 0.5, "1", 0.0, 1.0, "[22]", "fractional VPL suppression during motor cortex stimulation", 0.0, C
+    ),
 )
 STATES = (StateVar("md_modulation", "MD", "1", 0.0, "exercise suppression of MD facilitation (0-1)"),)
 
@@ -51,9 +105,16 @@ def dynamics(ctx: Context) -> None:
     active = ctx.sig["active_movement"]
     drive = np.minimum(1.0, np.maximum(u.intensity, 0.0) + ctx.sig["proprio_drive"].max(axis=1)) * active
     ctx.relax("md_modulation", ctx.g("EX6") * p["k_md_exercise"] * drive, p["tau_md_modulation"])
-    ctx.signal("vm_weight", ctx.g("TH1") * ctx.g("TH2") * ctx.node("VM") * p["k_vm"] * np.power(s["insula_gmv"], ctx.g("TH5")))
+    ctx.signal(
+        "vm_weight", ctx.g("TH1") * ctx.g("TH2") * ctx.node("VM") * p["k_vm"] * np.power(s["insula_gmv"], ctx.g("TH5"))
+    )
     ctx.signal(
         "md_weight",
-        ctx.g("TH3") * ctx.g("TH4") * ctx.node("MD") * p["k_md"] * (1.0 + s["central_sens"]) * (1.0 - s["md_modulation"]),
+        ctx.g("TH3")
+        * ctx.g("TH4")
+        * ctx.node("MD")
+        * p["k_md"]
+        * (1.0 + s["central_sens"])
+        * (1.0 - s["md_modulation"]),
     )
     ctx.signal("vpl_suppression", 1.0 - ctx.g("SC15") * p["k_mcs_vpl"] * u.mcs)

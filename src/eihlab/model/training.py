@@ -22,9 +22,39 @@ C = "training"
 NODES = (Node("training_load", "systemic", "state", "Recent daily exercise dose (h/d)", ("[7]", "[16]")),)
 EDGES = (Edge("EX5", "exercise", "training_load", +1, "daily dose", "T3", ("[7]",)),)
 PARAMETERS = (
-    Param("tau_training_load", 4320.0, "min", 1440.0, 14400.0, "assumed: adaptation signals integrate the last few days of training", "time constant of training load", 0.0, C),
-    Param("load_low_center", 0.35, "1", 0.2, 0.5, "[46][54]: 'low-intensity' treadmill ≈ 10 m/min (≈ 30-40 % VO2max in rodents)", "relative intensity of peak low-intensity weight", 0.0, C),
-    Param("load_high_threshold", 0.55, "1", 0.4, 0.7, "[50]: opioid release with moderate or higher intensity", "relative intensity above which opioid load accrues", 0.1, C),
+    Param(
+        "tau_training_load",
+        4320.0,
+        "min",
+        1440.0,
+        14400.0,
+        "assumed: adaptation signals integrate the last few days of training",
+        "time constant of training load",
+        0.0,
+        C,
+    ),
+    Param(
+        "load_low_center",
+        0.35,
+        "1",
+        0.2,
+        0.5,
+        "[46][54]: 'low-intensity' treadmill ≈ 10 m/min (≈ 30-40 % VO2max in rodents)",
+        "relative intensity of peak low-intensity weight",
+        0.0,
+        C,
+    ),
+    Param(
+        "load_high_threshold",
+        0.55,
+        "1",
+        0.4,
+        0.7,
+        "[50]: opioid release with moderate or higher intensity",
+        "relative intensity above which opioid load accrues",
+        0.1,
+        C,
+    ),
 )
 STATES = tuple(
     StateVar(name, "training_load", "h/d", 0.0, desc)

@@ -101,7 +101,9 @@ def sample_cohort(
     base = SubjectPhysiology.typical(n, species, age_y=age, female=female)
     spread = variability
     vo2 = base.vo2max_ml_kg_min * np.exp(0.2 * spread * extra[:, 2])
-    hr_rest = np.clip(base.hr_rest_bpm * np.exp(0.1 * spread * extra[:, 3]), 0.3 * base.hr_max_bpm, 0.6 * base.hr_max_bpm)
+    hr_rest = np.clip(
+        base.hr_rest_bpm * np.exp(0.1 * spread * extra[:, 3]), 0.3 * base.hr_max_bpm, 0.6 * base.hr_max_bpm
+    )
     hr_max = base.hr_max_bpm * np.exp(0.035 * spread * extra[:, 4])
     mass = base.body_mass_kg * np.exp(0.15 * spread * extra[:, 5])
     physiology = dataclasses.replace(

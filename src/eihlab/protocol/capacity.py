@@ -196,6 +196,4 @@ def power_at_vo2max_w(phys: SubjectPhysiology) -> FloatArray:
     on the same scale (see :meth:`SubjectPhysiology.typical`).
     """
     intercept = ACSM_LEG_CYCLING_INTERCEPT if phys.species == "human" else phys.vo2_rest_ml_kg_min
-    return np.asarray(
-        (phys.vo2max_ml_kg_min - intercept) * phys.body_mass_kg / ACSM_LEG_CYCLING_ML_PER_W, dtype=float
-    )
+    return np.asarray((phys.vo2max_ml_kg_min - intercept) * phys.body_mass_kg / ACSM_LEG_CYCLING_ML_PER_W, dtype=float)

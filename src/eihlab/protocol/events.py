@@ -219,8 +219,17 @@ class AcidEvent(_Timed):
 
 
 MEASURES = (
-    "PPT", "HPT", "CPT", "EPT", "cold_pressor_tolerance", "pain_rating", "temporal_summation", "CPM",
-    "von_frey", "hargreaves", "readout",
+    "PPT",
+    "HPT",
+    "CPT",
+    "EPT",
+    "cold_pressor_tolerance",
+    "pain_rating",
+    "temporal_summation",
+    "CPM",
+    "von_frey",
+    "hargreaves",
+    "readout",
 )
 
 

@@ -74,9 +74,7 @@ IntensityUnit = Literal[
     "METs",
     "bpm",
 ]
-ExerciseFamily = Literal[
-    "aerobic", "anaerobic", "isometric", "dynamic_resistance", "eccentric", "mind_body", "passive"
-]
+ExerciseFamily = Literal["aerobic", "anaerobic", "isometric", "dynamic_resistance", "eccentric", "mind_body", "passive"]
 
 INTENSITY_UNITS: tuple[IntensityUnit, ...] = get_args(IntensityUnit)
 EXERCISE_FAMILIES: tuple[ExerciseFamily, ...] = get_args(ExerciseFamily)
@@ -284,9 +282,7 @@ def relative_intensity(
         raise InputError("intensity", unit, INTENSITY_UNITS)
     allowed = ALLOWED_UNITS[family]
     if unit not in allowed:
-        raise InputError(
-            "intensity", _show(value, unit), f"for {family} exercise, one of: {', '.join(allowed)}"
-        )
+        raise InputError("intensity", _show(value, unit), f"for {family} exercise, one of: {', '.join(allowed)}")
     if unit not in SPECIES_UNITS[phys.species]:
         ok = [u for u in allowed if u in SPECIES_UNITS[phys.species]]
         raise InputError(
@@ -328,16 +324,12 @@ def _cardio(v: float, unit: str, phys: SubjectPhysiology, mode: str | None) -> F
         if phys.species == "human":
             f = (v - SWAIN_1994_INTERCEPT) / SWAIN_1994_SLOPE / 100.0
             return np.asarray(np.clip(f, phys.rest_fraction_vo2max, 1.0), dtype=float)
-        hrr = np.clip(
-            fraction_hrr_from_hr(v / 100.0 * phys.hr_max_bpm, phys.hr_rest_bpm, phys.hr_max_bpm), 0, 1
-        )
+        hrr = np.clip(fraction_hrr_from_hr(v / 100.0 * phys.hr_max_bpm, phys.hr_rest_bpm, phys.hr_max_bpm), 0, 1)
         return _from_vo2r(hrr, phys)
     if unit == "bpm":
         lowest = float(phys.hr_max_bpm.min())
         if not (0.0 < v <= lowest):
-            raise _range_error(
-                v, unit, f"a heart rate in (0, {lowest:g}] bpm (the lowest HRmax among the subjects)"
-            )
+            raise _range_error(v, unit, f"a heart rate in (0, {lowest:g}] bpm (the lowest HRmax among the subjects)")
         hrr = np.clip(fraction_hrr_from_hr(v, phys.hr_rest_bpm, phys.hr_max_bpm), 0.0, 1.0)
         return _from_vo2r(hrr, phys)
     if unit == "W":
@@ -393,9 +385,7 @@ def _isometric(v: float, unit: str, phys: SubjectPhysiology) -> FloatArray:
         frac = v * G_N_PER_KG / phys.mvc_n
         if (frac > 1.0).any():
             weakest = float(phys.mvc_n.min()) / G_N_PER_KG
-            raise _range_error(
-                v, unit, f"a load in [0, {weakest:.3g}] kg (the weakest subject's MVC, mvc_n / g)"
-            )
+            raise _range_error(v, unit, f"a load in [0, {weakest:.3g}] kg (the weakest subject's MVC, mvc_n / g)")
         return np.asarray(frac, dtype=float)
     return np.full(n, _rating_fraction(v, unit))
 
@@ -410,9 +400,7 @@ def _resistance(v: float, unit: str, phys: SubjectPhysiology, ceiling: float) ->
         frac = v / phys.one_rm_kg
         if (frac > ceiling).any():
             top = float(phys.one_rm_kg.min()) * ceiling
-            raise _range_error(
-                v, unit, f"a load in [0, {top:.3g}] kg ({ceiling:g} × the weakest subject's 1RM)"
-            )
+            raise _range_error(v, unit, f"a load in [0, {top:.3g}] kg ({ceiling:g} × the weakest subject's 1RM)")
         return np.asarray(frac, dtype=float)
     # assumed: a maximal rating corresponds to the family's maximal load (1RM, or 1.4 × 1RM eccentric).
     return np.full(n, ceiling * _rating_fraction(v, unit))

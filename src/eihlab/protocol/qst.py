@@ -29,13 +29,22 @@ FILAMENTS_G = {
 """von Frey filament sets (Chaplan 1994 rat set; common mouse set; qst_conventions §4.1)."""
 
 CONDITIONING_SITE = {
-    "upper_limb_left": "hand_left", "upper_limb_right": "hand_right",
-    "lower_limb_left": "foot_left", "lower_limb_right": "foot_right",
+    "upper_limb_left": "hand_left",
+    "upper_limb_right": "hand_right",
+    "lower_limb_left": "foot_left",
+    "lower_limb_right": "foot_right",
 }
 
 UNITS = {
-    "PPT": "kPa", "HPT": "degC", "CPT": "degC", "EPT": "mA", "cold_pressor_tolerance": "s",
-    "pain_rating": "VAS 0-100", "temporal_summation": "VAS 0-100", "von_frey": "g", "hargreaves": "s",
+    "PPT": "kPa",
+    "HPT": "degC",
+    "CPT": "degC",
+    "EPT": "mA",
+    "cold_pressor_tolerance": "s",
+    "pain_rating": "VAS 0-100",
+    "temporal_summation": "VAS 0-100",
+    "von_frey": "g",
+    "hargreaves": "s",
 }
 
 
@@ -110,7 +119,10 @@ def ppt(pc: ProbeContext, m: Measure, inh: Array | None = None) -> tuple[Array, 
     true = _ppt_true(pc, site, ps, inh)
     ramp = m.ramp_rate or 30.0
     cutoff = m.cutoff or 1000.0
-    value = true[:, None] * np.exp(pc.p["trial_noise_cv"][:, None] * _trials(pc, m)) + ramp * pc.p["reaction_time_s"][:, None]
+    value = (
+        true[:, None] * np.exp(pc.p["trial_noise_cv"][:, None] * _trials(pc, m))
+        + ramp * pc.p["reaction_time_s"][:, None]
+    )
     return np.minimum(value, cutoff), value >= cutoff
 
 
@@ -120,7 +132,11 @@ def hpt(pc: ProbeContext, m: Measure, inh: Array | None = None) -> tuple[Array, 
     true = _hpt_true(pc, site, percept_state(pc.ctx, site), inh)
     ramp = m.ramp_rate or 1.0
     cutoff = m.cutoff or 50.0
-    value = true[:, None] + pc.p["thermal_trial_noise_c"][:, None] * _trials(pc, m) + ramp * pc.p["reaction_time_s"][:, None]
+    value = (
+        true[:, None]
+        + pc.p["thermal_trial_noise_c"][:, None] * _trials(pc, m)
+        + ramp * pc.p["reaction_time_s"][:, None]
+    )
     value = np.maximum(value, 32.0)
     return np.minimum(value, cutoff), value >= cutoff
 
@@ -131,7 +147,11 @@ def cpt(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
     true = _cpt_true(pc, site, percept_state(pc.ctx, site))
     ramp = m.ramp_rate or 1.0
     cutoff = m.cutoff if m.cutoff is not None else 0.0
-    value = true[:, None] + pc.p["thermal_trial_noise_c"][:, None] * _trials(pc, m) - ramp * pc.p["reaction_time_s"][:, None]
+    value = (
+        true[:, None]
+        + pc.p["thermal_trial_noise_c"][:, None] * _trials(pc, m)
+        - ramp * pc.p["reaction_time_s"][:, None]
+    )
     value = np.minimum(value, 32.0)
     return np.maximum(value, cutoff), value <= cutoff
 
@@ -170,7 +190,9 @@ def temporal_summation(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
     site = _site(pc, m)
     percept = _stimulus_percept(pc, m, site)
     sig, ref = pc.ctx.sig, reference_levels()
-    windup = pc.p["k_temporal_summation"] * (1.0 + pc.ctx.s["central_sens"] + np.maximum(sig["facilitation"] - ref["facilitation"], -0.5))
+    windup = pc.p["k_temporal_summation"] * (
+        1.0 + pc.ctx.s["central_sens"] + np.maximum(sig["facilitation"] - ref["facilitation"], -0.5)
+    )
     slope = pc.p["rating_slope"]
     ts = rating_from_percept(percept * (1.0 + windup), slope) - rating_from_percept(percept, slope)
     value = ts[:, None] + pc.p["rating_noise"][:, None] * _trials(pc, m)
@@ -262,9 +284,17 @@ def readout(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
 
 
 PROBES: dict[str, Callable[[ProbeContext, Measure], tuple[Array, Array]]] = {
-    "PPT": ppt, "HPT": hpt, "CPT": cpt, "EPT": ept, "pain_rating": pain_rating,
-    "temporal_summation": temporal_summation, "cold_pressor_tolerance": cold_pressor_tolerance, "CPM": cpm,
-    "von_frey": von_frey, "hargreaves": hargreaves, "readout": readout,
+    "PPT": ppt,
+    "HPT": hpt,
+    "CPT": cpt,
+    "EPT": ept,
+    "pain_rating": pain_rating,
+    "temporal_summation": temporal_summation,
+    "cold_pressor_tolerance": cold_pressor_tolerance,
+    "CPM": cpm,
+    "von_frey": von_frey,
+    "hargreaves": hargreaves,
+    "readout": readout,
 }
 
 

@@ -11,6 +11,7 @@ later times stay aligned across subjects (reported times are nominal).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from eihlab.protocol.events import (
     StimulationEvent,
 )
 from eihlab.protocol.exercise import exercise_type
-from eihlab.protocol.intensity import relative_intensity
+from eihlab.protocol.intensity import ExerciseFamily, IntensityUnit, relative_intensity
 from eihlab.protocol.physiology import SubjectPhysiology
 
 FINE_DT_MIN = 0.5
@@ -213,8 +214,9 @@ def build_schedule(events: list[Event], physiology: SubjectPhysiology, *, field:
             mask, _ = _region_weight(ev.body_region, 1.0, f"{where}.body_region")
             sched.acid.extend((t, mask, acid_drive(ev.ph)) for t in ev.start_times())
         elif isinstance(ev, InjuryEvent):
-            sched.injuries.extend((t, injury_mask(ev.model, ev.side), INJURY_SEVERITY[ev.model] * ev.severity)
-                                  for t in ev.start_times())
+            sched.injuries.extend(
+                (t, injury_mask(ev.model, ev.side), INJURY_SEVERITY[ev.model] * ev.severity) for t in ev.start_times()
+            )
         elif isinstance(ev, ProbeEvent):
             sched.probes.extend(Probe(t, tuple(ev.measures)) for t in ev.start_times())
     sched.bouts.sort(key=lambda b: b.t0)
@@ -241,8 +243,13 @@ def _add_exercise(sched: Schedule, ev: ExerciseEvent, phys: SubjectPhysiology, w
     if ev.intensity is None:
         intensity = np.zeros(phys.n)
     else:
-        intensity = relative_intensity(ev.intensity.value, ev.intensity.unit, family, phys,  # type: ignore[arg-type]
-                                       mode=ev.intensity.mode)
+        intensity = relative_intensity(
+            ev.intensity.value,
+            cast(IntensityUnit, ev.intensity.unit),
+            cast(ExerciseFamily, family),
+            phys,
+            mode=ev.intensity.mode,
+        )
     # the whole region's segments receive the afferent drive; only part of its muscle mass works
     weight, mass = _region_weight(ev.body_region or kind.region, 1.0, f"{where}.body_region")
     mass *= kind.mass_share
@@ -256,9 +263,18 @@ def _add_exercise(sched: Schedule, ev: ExerciseEvent, phys: SubjectPhysiology, w
         t = start
         for _ in range(ev.sets):
             sched.bouts.append(
-                Bout(t, t + set_minutes, FAMILIES.index(family), np.asarray(intensity, dtype=float), weight, mass,
-                     0.0 if family == "passive" else 1.0, 1.0 if kind.voluntary_running else 0.0,
-                     ev.duration == "to_exhaustion", ev.max_duration)
+                Bout(
+                    t,
+                    t + set_minutes,
+                    FAMILIES.index(family),
+                    np.asarray(intensity, dtype=float),
+                    weight,
+                    mass,
+                    0.0 if family == "passive" else 1.0,
+                    1.0 if kind.voluntary_running else 0.0,
+                    ev.duration == "to_exhaustion",
+                    ev.max_duration,
+                )
             )
             t += set_minutes + ev.rest_between_sets
 

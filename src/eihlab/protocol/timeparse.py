@@ -6,8 +6,19 @@ import re
 
 from eihlab.errors import InputError
 
-_UNITS_MIN = {"s": 1 / 60, "sec": 1 / 60, "min": 1.0, "h": 60.0, "hr": 60.0, "d": 1440.0, "day": 1440.0,
-              "days": 1440.0, "wk": 10080.0, "week": 10080.0, "weeks": 10080.0}
+_UNITS_MIN = {
+    "s": 1 / 60,
+    "sec": 1 / 60,
+    "min": 1.0,
+    "h": 60.0,
+    "hr": 60.0,
+    "d": 1440.0,
+    "day": 1440.0,
+    "days": 1440.0,
+    "wk": 10080.0,
+    "week": 10080.0,
+    "weeks": 10080.0,
+}
 _PATTERN = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*([a-z]+)\s*$")
 
 

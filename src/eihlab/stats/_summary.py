@@ -109,9 +109,7 @@ def _validated(observations: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]
     ``time_min`` is NaN are dropped (a missed trial).
     """
     if not isinstance(observations, pd.DataFrame):
-        raise InputError(
-            field="observations", value=type(observations).__name__, allowed="a pandas DataFrame"
-        )
+        raise InputError(field="observations", value=type(observations).__name__, allowed="a pandas DataFrame")
     missing = [c for c in REQUIRED_COLUMNS if c not in observations.columns]
     if missing:
         raise InputError(field="observations", value=missing, allowed=list(REQUIRED_COLUMNS))
@@ -129,9 +127,7 @@ def _validated(observations: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]
         if not isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype("category")
         if bool(df[col].isna().any()):
-            raise InputError(
-                field=f"observations.{col}", value="missing (NaN) labels", allowed="no missing labels"
-            )
+            raise InputError(field=f"observations.{col}", value="missing (NaN) labels", allowed="no missing labels")
     df = df.loc[df["value"].notna() & df["time_min"].notna()]
     n_units = df.groupby(["measure", "site"], observed=True, sort=True)["unit"].nunique()
     mixed = n_units[n_units > 1]
@@ -283,9 +279,7 @@ def summarise(observations: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFram
     return _decoded(out.loc[:, list(SUMMARY_COLUMNS)].reset_index(drop=True), dtypes)
 
 
-def net_change(
-    observations: pd.DataFrame, exercise_arm: str, control_arm: str, *, alpha: float = 0.05
-) -> pd.DataFrame:
+def net_change(observations: pd.DataFrame, exercise_arm: str, control_arm: str, *, alpha: float = 0.05) -> pd.DataFrame:
     """Net exercise-induced hypoalgesia in a crossover: the within-subject difference of changes.
 
     For every subject who has the measure x site x ``time_min`` in *both* arms,
