@@ -33,7 +33,10 @@ def main() -> None:
     rate_v = args.n / vectorised
     rate_b = args.baseline_n / per_subject
     print(f"vectorised: {args.n} subjects in {vectorised:.2f} s ({rate_v:,.0f} subjects/s)")
-    print(f"one subject at a time (baseline): {args.baseline_n} subjects in {per_subject:.2f} s ({rate_b:,.1f} subjects/s)")
+    print(
+        f"one subject at a time (baseline): {args.baseline_n} subjects in {per_subject:.2f} s "
+        f"({rate_b:,.1f} subjects/s)"
+    )
     print(f"speed-up: {rate_v / rate_b:.0f}x")
 
 
