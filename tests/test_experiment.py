@@ -93,3 +93,14 @@ def test_model_describe_json() -> None:
     result = runner.invoke(app, ["model", "describe", "--json"])
     data = json.loads(result.output)
     assert len(data["nodes"]) > 50 and len(data["edges"]) > 80 and len(data["parameters"]) > 100
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", __import__("eihlab.experiment.runner", fromlist=["x"]).bundled_names())
+def test_every_bundled_experiment_runs(name: str) -> None:
+    """Every bundled experiment runs (two subjects per arm) and gives finite values for every probe."""
+    from eihlab.experiment.runner import load_experiment
+
+    res = run_experiment(load_experiment(name), n=2)
+    assert len(res.observations) > 0
+    assert np.isfinite(res.observations.value).all()

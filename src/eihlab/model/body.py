@@ -115,7 +115,18 @@ _HUMAN_SITES: tuple[Site, ...] = (
     *_bilateral("rectus_femoris", "lower_limb", "L2", "L4", 1.0, 0.8),
     *_bilateral("infrapatellar", "lower_limb", "L3", "L4", 0.95, 0.8),
     *_bilateral("tibialis_anterior", "lower_limb", "L4", "L5", 1.05, 1.0),
-    *_bilateral("gastrocnemius", "lower_limb", "S1", "S2", 0.95, 1.0),
+    Site(
+        "gastrocnemius_left", "lower_limb_left", segment_range("S1", "S2"), "left", 0.95, 1.0, ("human", "rat", "mouse")
+    ),
+    Site(
+        "gastrocnemius_right",
+        "lower_limb_right",
+        segment_range("S1", "S2"),
+        "right",
+        0.95,
+        1.0,
+        ("human", "rat", "mouse"),
+    ),
     *_bilateral("foot", "lower_limb", "L5", "S1", 1.0, 1.0),
     *_bilateral("trapezius", "neck_shoulder", "C3", "C4", 0.75, 0.0),
     *_bilateral("deltoid", "neck_shoulder", "C5", "C6", 0.85, 0.0),
@@ -126,7 +137,8 @@ _HUMAN_SITES: tuple[Site, ...] = (
     *_bilateral("thenar", "upper_limb", "C6", "C7", 0.65, 0.0),
     *_bilateral("first_dorsal_interosseous", "upper_limb", "C8", "T1", 0.65, 0.0),
     *_bilateral("finger", "upper_limb", "C6", "C8", 0.7, 0.0),
-    *_bilateral("lumbar_paraspinal", "trunk", "L1", "L5", 0.95, 0.3),
+    Site("lumbar_paraspinal_left", "trunk", segment_range("L1", "L5"), "left", 0.95, 0.3),
+    Site("lumbar_paraspinal_right", "trunk", segment_range("L1", "L5"), "right", 0.95, 0.3),
     Site("sternum", "trunk", segment_range("T2", "T4"), "midline", 0.7, 0.2),
     Site("forehead", "head", frozenset({"V"}), "midline", 0.55, -1.0),
 )
@@ -135,14 +147,14 @@ _RODENT = ("rat", "mouse")
 _RODENT_SITES: tuple[Site, ...] = (
     Site("hind_paw_left", "lower_limb_left", segment_range("L4", "L5"), "left", 1.0, 0.0, _RODENT),
     Site("hind_paw_right", "lower_limb_right", segment_range("L4", "L5"), "right", 1.0, 0.0, _RODENT),
-    Site("gastrocnemius_left", "lower_limb_left", segment_range("S1", "S2"), "left", 1.0, 0.0, _RODENT),
-    Site("gastrocnemius_right", "lower_limb_right", segment_range("S1", "S2"), "right", 1.0, 0.0, _RODENT),
     Site("fore_paw_left", "upper_limb_left", segment_range("C6", "T1"), "left", 1.0, 0.0, _RODENT),
     Site("fore_paw_right", "upper_limb_right", segment_range("C6", "T1"), "right", 1.0, 0.0, _RODENT),
     Site("tail", "trunk", frozenset({"S4", "S5", "Co"}), "midline", 1.0, 0.0, _RODENT),
 )
 
 SITES: dict[str, Site] = {s.name: s for s in _HUMAN_SITES + _RODENT_SITES}
+if len(SITES) != len(_HUMAN_SITES) + len(_RODENT_SITES):
+    raise RuntimeError("duplicate site names in the body map")
 
 CONTRALATERAL_SPILL = 0.1
 """Fraction of a region's segmental (gate) effect that reaches the same segments on the other side (assumed:

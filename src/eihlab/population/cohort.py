@@ -21,7 +21,7 @@ from eihlab.model.body import N_REGIONS, region_indices
 from eihlab.model.registry import PARAM_BY_NAME, PARAMETERS
 from eihlab.model.system import Params
 from eihlab.population.conditions import Condition
-from eihlab.protocol.physiology import SubjectPhysiology
+from eihlab.protocol.physiology import PLAUSIBLE_RANGES, SubjectPhysiology
 
 _N_EXTRA = 6  # sex, age, vo2max, hr_rest, hr_max, body mass
 _DEFAULT_AGE = {"human": (20.0, 40.0), "rat": (0.2, 0.3), "mouse": (0.2, 0.3)}
@@ -106,13 +106,21 @@ def sample_cohort(
     )
     hr_max = base.hr_max_bpm * np.exp(0.035 * spread * extra[:, 4])
     mass = base.body_mass_kg * np.exp(0.15 * spread * extra[:, 5])
+    limits = PLAUSIBLE_RANGES[species]
+
+    def within(name: str, values: np.ndarray) -> np.ndarray:
+        lo, hi = limits[name]
+        return np.clip(values, lo, hi)
+
     physiology = dataclasses.replace(
         base,
-        vo2max_ml_kg_min=np.clip(vo2, 0.45 * base.vo2max_ml_kg_min, 1.8 * base.vo2max_ml_kg_min),
-        hr_rest_bpm=hr_rest,
-        hr_max_bpm=hr_max,
-        body_mass_kg=np.clip(mass, 0.6 * base.body_mass_kg, 1.6 * base.body_mass_kg),
-        cp_fraction=params["cp_fraction"],
+        vo2max_ml_kg_min=within(
+            "vo2max_ml_kg_min", np.clip(vo2, 0.45 * base.vo2max_ml_kg_min, 1.8 * base.vo2max_ml_kg_min)
+        ),
+        hr_rest_bpm=within("hr_rest_bpm", hr_rest),
+        hr_max_bpm=within("hr_max_bpm", hr_max),
+        body_mass_kg=within("body_mass_kg", np.clip(mass, 0.6 * base.body_mass_kg, 1.6 * base.body_mass_kg)),
+        cp_fraction=within("cp_fraction", params["cp_fraction"]),
     )
     params["female"] = female.astype(float)
     return CohortDraw(ids, params, physiology)

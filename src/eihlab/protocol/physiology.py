@@ -113,6 +113,10 @@ _RANGES: dict[str, dict[str, tuple[float, float]]] = {
 }
 
 
+PLAUSIBLE_RANGES = _RANGES
+"""Per-species plausibility ranges of each physiology field (what :class:`SubjectPhysiology` accepts)."""
+
+
 def hr_max_tanaka(age_y: ArrayLike) -> FloatArray:
     """Age-predicted maximal heart rate (Tanaka et al. 2001).
 

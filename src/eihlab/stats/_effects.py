@@ -136,15 +136,21 @@ def _dz_ci(d: float, n: int, alpha: float) -> tuple[float, float]:
     With :math:`t = d_z \\sqrt n` and :math:`\\nu = n - 1`, find :math:`\\lambda_L, \\lambda_U` such that
     :math:`F_{\\nu,\\lambda_L}(t) = 1 - \\alpha/2` and :math:`F_{\\nu,\\lambda_U}(t) = \\alpha/2`, where
     :math:`F_{\\nu,\\lambda}` is the noncentral-t cdf; the limits are :math:`\\lambda / \\sqrt n`
-    (Steiger & Fouladi 1997; Cumming & Finch 2001). NaN if ``d`` is not finite or ``n < 2``.
+    (Steiger & Fouladi 1997; Cumming & Finch 2001). NaN if ``d`` is not finite, ``n < 2``, or the
+    noncentral-t cdf is not computable (extreme t at tiny n).
     """
     if n < 2 or not math.isfinite(d):
         return (math.nan, math.nan)
     root_n = math.sqrt(n)
     t_obs = d * root_n
     df = float(n - 1)
-    nc_low = _solve_nc(t_obs, df, 1.0 - alpha / 2.0)
-    nc_high = _solve_nc(t_obs, df, alpha / 2.0)
+    try:
+        nc_low = _solve_nc(t_obs, df, 1.0 - alpha / 2.0)
+        nc_high = _solve_nc(t_obs, df, alpha / 2.0)
+    except ValueError:
+        # scipy's noncentral-t cdf returns NaN far in the tails at tiny df (e.g. n = 2, |t| > 10):
+        # the interval is then not computable and is reported as NaN rather than guessed
+        return (math.nan, math.nan)
     return (nc_low / root_n, nc_high / root_n)
 
 
