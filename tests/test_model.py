@@ -188,3 +188,32 @@ def test_random_parameters_stay_finite(seed: int, family: str, intensity: float)
         state = system.advance(state, system.evaluate(state, params, u if dt < 1 else Inputs.rest(3)), dt)
     system.check_finite(state, "property test")
     assert NODE_BY_NAME
+
+
+def test_training_raises_fitness_and_lowers_relative_absolute_dose() -> None:
+    params = system.default_parameters(1)
+    state = system.steady_state(params, Inputs.rest(1))
+    u = _bout_inputs(1, "aerobic", 0.7)
+    u.absolute_dose = True
+    for _day in range(60):  # 60 min a day for 60 days
+        for _ in range(60):
+            state = system.advance(state, system.evaluate(state, params, u), 1.0)
+        state = system.advance(state, system.evaluate(state, params, Inputs.rest(1)), 1380.0)
+    assert state["fitness"][0] > 1.05
+    ctx = system.evaluate(state, params, u)
+    assert ctx.u.intensity[0] < 0.7 / 1.05
+
+
+def test_tdcs_raises_m1_vl_connectivity_and_mep() -> None:
+    params = system.default_parameters(1)
+    rest = Inputs.rest(1)
+    state = system.steady_state(params, rest)
+    before = system.evaluate(state, params, rest).sig
+    u = Inputs.rest(1)
+    u.tdcs_m1_ma = 2.0
+    for _ in range(40):
+        state = system.advance(state, system.evaluate(state, params, u), 0.5)
+    after = system.evaluate(state, params, rest).sig
+    assert after["fc_m1_vl"][0] > before["fc_m1_vl"][0]
+    assert after["mep_amplitude"][0] > before["mep_amplitude"][0]
+    assert after["fc_insula_vl"][0] < before["fc_insula_vl"][0]

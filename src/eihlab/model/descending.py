@@ -344,7 +344,8 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("SC10b") * p["w_serotonin"] * ht
     )
     ctx.signal("off_drive", off_drive)
-    ctx.signal("descending_efficacy", p["descending_efficacy"] * ctx.g("SC1"))
+    efficacy = ctx.signal("descending_efficacy", p["descending_efficacy"] * ctx.g("SC1"))
+    ctx.signal("inhibition", inhibition(off_drive, efficacy, p["x50_inhibition"]))
     on_cells = ctx.node("RVM_ON") * (
         ctx.g("SC6") * p["f_on"] * s["mor"]
         + ctx.g("SC12") * p["f_nr1"] * s["nr1p"]

@@ -74,6 +74,9 @@ class Inputs:
         Frequency of the most recent train (sets how long its after-effect lasts).
     mcs
         1 while motor cortex stimulation (rodent, epidural) is on.
+    absolute_dose
+        True when the bout's intensity was stated in absolute units (W, km/h, m/min, METs, kg): the model
+        then scales it by the subject's current fitness.
     """
 
     n: int
@@ -93,6 +96,7 @@ class Inputs:
     rtms_hz: float = 0.0
     rtms_recent_hz: float = 10.0
     mcs: float = 0.0
+    absolute_dose: bool = False
 
     @classmethod
     def rest(cls, n: int) -> Inputs:

@@ -37,9 +37,9 @@ PARAMETERS = (
         "kPa",
         200.0,
         1000.0,
-        "calibration_targets T3 (quadriceps ≈ 400-700 kPa, 1 cm², 30-50 kPa/s)",
+        "calibration_targets T3 (quadriceps ≈ 400-700 kPa, 1 cm², 30-50 kPa/s; spread set so that ICC ≈ 0.97-0.98 and MDC95 ≈ 47 kPa)",
         "healthy resting PPT at the quadriceps (men)",
-        0.28,
+        0.10,
         C,
     ),
     Param(
@@ -284,7 +284,7 @@ PARAMETERS = (
     ),
     Param(
         "trial_noise_cv",
-        0.05,
+        0.035,
         "1",
         0.0,
         0.3,
@@ -295,7 +295,7 @@ PARAMETERS = (
     ),
     Param(
         "session_noise_cv",
-        0.05,
+        0.025,
         "1",
         0.0,
         0.3,

@@ -20,6 +20,7 @@ from eihlab.model import (
     percept,
     periphery,
     pharmacology,
+    readouts,
     spinal,
     thalamus,
     training,
@@ -36,6 +37,7 @@ DYNAMIC_COMPONENTS: tuple[ModuleType, ...] = (
     cortex,
     thalamus,
     descending,
+    readouts,
 )
 """Components with dynamics, in evaluation order (each reads signals of the ones before it)."""
 

@@ -12,6 +12,7 @@ integrated without stepping at the fastest time scale.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from functools import cache
 
@@ -21,7 +22,6 @@ from eihlab.errors import SimulationError
 from eihlab.model import percept
 from eihlab.model._context import Context
 from eihlab.model.body import N_REGIONS, Site, region_membership, site_region_coupling
-from eihlab.model.descending import inhibition
 from eihlab.model.inputs import Inputs
 from eihlab.model.registry import DYNAMICS, PARAMETERS, STATES
 
@@ -49,10 +49,11 @@ def evaluate(
     state: State, params: Params, inputs: Inputs, edge_gain: Gains | None = None, node_gain: Gains | None = None
 ) -> Context:
     """Run every component's dynamics once; returns the context with targets, rates and signals."""
+    if inputs.absolute_dose:
+        inputs = dataclasses.replace(inputs, intensity=inputs.intensity / state["fitness"])
     ctx = Context(state, params, inputs, edge_gain or {}, node_gain or {})
     for dynamics in DYNAMICS:
         dynamics(ctx)
-    ctx.sig["inhibition"] = inhibition(ctx.sig["off_drive"], ctx.sig["descending_efficacy"], params["x50_inhibition"])
     return ctx
 
 

@@ -9,6 +9,10 @@ split the dose by what the review says each system responds to (§4.3, "intensit
 * ``load_all`` — any active exercise (macrophage phenotype, SERT, M1, fitness, MOPFC; [15][43][76]).
 * ``load_voluntary`` — self-chosen running (reward circuit; [59]).
 * ``load_mind_body`` — yoga, tai chi, baduanjin (insula, VTA–MOPFC; [76][77]).
+
+Aerobic fitness (VO2max relative to the start) relaxes (τ ≈ 3 wk) to :math:`1 + k_f L_\text{high}/(L_\text{high}
++ 0.3)`. A dose stated in absolute units (W, km/h, m/min, METs, kg) is then a smaller fraction of the
+trained subject's capacity: :func:`eihlab.model.system.evaluate` divides its relative intensity by fitness.
 """
 
 from __future__ import annotations
@@ -19,9 +23,37 @@ from eihlab.model._context import Context, sigmoid
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
 C = "training"
-NODES = (Node("training_load", "systemic", "state", "Recent daily exercise dose (h/d)", ("[7]", "[16]")),)
-EDGES = (Edge("EX5", "exercise", "training_load", +1, "daily dose", "T3", ("[7]",)),)
+NODES = (
+    Node("training_load", "systemic", "state", "Recent daily exercise dose (h/d)", ("[7]", "[16]")),
+    Node("aerobic_fitness", "systemic", "state", "VO2max relative to the start (training adaptation)", ("[7]",)),
+)
+EDGES = (
+    Edge("EX5", "exercise", "training_load", +1, "daily dose", "T3", ("[7]",)),
+    Edge("EX7", "training_load", "aerobic_fitness", +1, "endurance training raises VO2max", "T3", ("[7]",)),
+)
 PARAMETERS = (
+    Param(
+        "k_fitness",
+        0.15,
+        "1",
+        0.0,
+        0.4,
+        "doi:10.1249/MSS.0b013e318213fefb (ACSM 2011: VO2max rises ~10-20 % over 8-12 wk of training)",
+        "maximal relative VO2max gain with training",
+        0.4,
+        C,
+    ),
+    Param(
+        "tau_fitness",
+        30240.0,
+        "min",
+        10080.0,
+        80640.0,
+        "assumed: VO2max adapts over ~3 weeks",
+        "time constant of aerobic fitness",
+        0.0,
+        C,
+    ),
     Param(
         "tau_training_load",
         4320.0,
@@ -65,7 +97,7 @@ STATES = tuple(
         ("load_voluntary", "voluntary running"),
         ("load_mind_body", "mind-body practice"),
     )
-)
+) + (StateVar("fitness", "aerobic_fitness", "1", 1.0, "VO2max relative to the start of the experiment"),)
 
 
 def dynamics(ctx: Context) -> None:
@@ -82,3 +114,5 @@ def dynamics(ctx: Context) -> None:
     ctx.relax("load_all", scale, tau)
     ctx.relax("load_voluntary", scale * u.voluntary_running, tau)
     ctx.relax("load_mind_body", scale * u.is_family("mind_body"), tau)
+    gain = ctx.g("EX7") * p["k_fitness"] * ctx.s["load_high"] / (ctx.s["load_high"] + 0.3)
+    ctx.relax("fitness", 1.0 + gain, p["tau_fitness"])

@@ -36,6 +36,8 @@ from eihlab.protocol.physiology import SubjectPhysiology
 FINE_DT_MIN = 0.5
 MAX_DT_MIN = 1440.0
 GROWTH = 1.6
+ABSOLUTE_UNITS = frozenset({"W", "km/h", "m/min", "METs", "kg"})
+"""Units whose relative intensity falls as the subject gets fitter."""
 ACID_HALF_LIFE_MIN = 20.0
 """Clearance of an intramuscular acid load (assumed: pH recovers within ~1 h)."""
 
@@ -52,6 +54,7 @@ class Bout:
     muscle_fraction: float
     active: float
     voluntary: float
+    absolute: bool
     to_exhaustion: bool
     max_minutes: float
 
@@ -145,6 +148,7 @@ class Schedule:
             u.muscle_fraction = bout.muscle_fraction
             u.active = bout.active
             u.voluntary_running = bout.voluntary
+            u.absolute_dose = bout.absolute
         drug: dict[str, np.ndarray] = {}
         for t0, agent, dose in self.doses:
             if t >= t0:
@@ -272,6 +276,7 @@ def _add_exercise(sched: Schedule, ev: ExerciseEvent, phys: SubjectPhysiology, w
                     mass,
                     0.0 if family == "passive" else 1.0,
                     1.0 if kind.voluntary_running else 0.0,
+                    ev.intensity is not None and ev.intensity.unit in ABSOLUTE_UNITS,
                     ev.duration == "to_exhaustion",
                     ev.max_duration,
                 )
