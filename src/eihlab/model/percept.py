@@ -37,7 +37,7 @@ PARAMETERS = (
         "kPa",
         200.0,
         1000.0,
-        "calibration_targets T3 (quadriceps ≈ 400-700 kPa, 1 cm², 30-50 kPa/s; spread set so that ICC ≈ 0.97-0.98 and MDC95 ≈ 47 kPa)",
+        "calibration_targets T3 (quadriceps ≈ 400-700 kPa, 1 cm², 30-50 kPa/s; spread gives ICC ≈ 0.98, MDC95 ≈ 47)",
         "healthy resting PPT at the quadriceps (men)",
         0.10,
         C,
