@@ -21,7 +21,8 @@ from eihlab.population.cohort import CohortDraw
 from eihlab.protocol.qst import PROBES, NoiseStream, ProbeContext, draws_per_measure, unit_of
 from eihlab.protocol.schedule import Bout, Schedule
 
-_SESSION_DRAWS = 4
+_SESSION_DRAWS = 5
+"""Per-session normals: mechanical, heat, cold and rating offsets, and the day's exertion factor."""
 CHUNK = 2048
 
 
@@ -73,6 +74,9 @@ def simulate_chunk(
     for row, sid in enumerate(subject_ids):
         z[row] = np.random.default_rng([seed, int(sid), 1000 + arm_index]).standard_normal(k_draws)
     session, noise = z[:, :_SESSION_DRAWS], NoiseStream(z[:, _SESSION_DRAWS:])
+    # how hard this subject pushes on this day: a session-level factor on perceived exertion
+    sigma = params["session_exertion_cv"]
+    params = {**params, "session_exertion": np.exp(sigma * session[:, 4] - 0.5 * sigma**2)}
 
     cols: dict[str, list[np.ndarray]] = {
         k: [] for k in ("subject", "time_min", "measure", "site", "trial", "value", "unit", "censored")

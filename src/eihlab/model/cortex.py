@@ -7,8 +7,7 @@ r"""Cortex: M1, DLPFC, insula, MOPFC and the neuromodulation inputs (tDCS, rTMS,
   :math:`k_\text{rTMS}` and decay with τ (tDCS ≈ 60-90 min; rTMS τ scaled by :math:`(10\,\text{Hz}/f)^{\beta}`,
   low-frequency after-effects outlasting high-frequency ones, CX7 [65]).
 * Motor-command after-effect :math:`c` (Lu model c [47]): relaxes (τ ≈ 5 min) towards
-  :math:`E\cdot\text{effort}` during active movement; effort :math:`I + (1 - I)\phi` (relative
-  intensity, rising to 1 as fatigue φ reaches exhaustion).
+  :math:`E\cdot\text{exertion}` during active movement (exertion from :mod:`eihlab.model.periphery`).
 * M1 drive to descending control (CX3, CX5): :math:`m = E(1 + t_\text{M1} + r) + c + \text{MCS}`.
 * DLPFC activity relaxes (τ ≈ 2 min) to :math:`1 - d_c + k_e\,\text{active} + k_t I_\text{tDCS,DLPFC}`
   (CX15, CX18, CX19; rest lowers DLPFC relative to exercise).
@@ -122,6 +121,17 @@ PARAMETERS = (
     ),
     Param("k_mcs", 1.0, "1", 0.0, 3.0, "[22]", "M1 drive during motor cortex stimulation", 0.3, C),
     Param(
+        "tau_motor_rise",
+        1.0,
+        "min",
+        0.2,
+        5.0,
+        "[47] Lu models a/c: the motor command engages at movement onset",
+        "rise time of the motor-command drive",
+        0.0,
+        C,
+    ),
+    Param(
         "tau_motor_after",
         5.0,
         "min",
@@ -132,7 +142,7 @@ PARAMETERS = (
         0.3,
         C,
     ),
-    Param("k_motor_command", 1.0, "1", 0.0, 3.0, A, "descending drive per unit motor effort", 0.35, C),
+    Param("k_motor_command", 1.3, "1", 0.0, 3.0, A, "descending drive per unit motor effort", 0.35, C),
     Param("tau_dlpfc", 2.0, "min", 0.5, 10.0, "[74]", "DLPFC activity time constant", 0.0, C),
     Param("k_exercise_dlpfc", 0.3, "1", 0.0, 1.0, "[74][75]", "DLPFC activation during exercise", 0.3, C),
     Param("k_tdcs_dlpfc", 0.2, "1/mA", 0.0, 1.0, "[71]-[73]", "DLPFC activation per mA tDCS", 0.3, C),
@@ -144,7 +154,7 @@ PARAMETERS = (
         2628000.0,
         "[77]: cross-sectional (years of yoga)",
         "time constant of insula grey-matter change",
-        0.0,
+        1.0,
         C,
     ),
     Param(
@@ -220,12 +230,11 @@ def dynamics(ctx: Context) -> None:
         tau_r = p["tau_rtms_after_10hz"] * np.power(10.0 / max(u.rtms_recent_hz, 0.1), p["rtms_frequency_exponent"])
         ctx.relax("rtms_after", np.zeros(u.n), tau_r)
 
-    intensity = np.clip(u.intensity, 0.0, 1.0)
-    effort = intensity + (1.0 - intensity) * s["fatigue"]
+    motor_target = ctx.g("CX2") * p["k_motor_command"] * s["m1_excitability"] * ctx.sig["exertion"] * active
     ctx.relax(
         "motor_after",
-        ctx.g("CX2") * p["k_motor_command"] * s["m1_excitability"] * effort * active,
-        p["tau_motor_after"],
+        motor_target,
+        np.where(motor_target > s["motor_after"], p["tau_motor_rise"], p["tau_motor_after"]),
     )
     m1 = ctx.node("M1") * (
         s["m1_excitability"] * (1.0 + s["tdcs_after"] + s["rtms_after"])

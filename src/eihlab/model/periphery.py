@@ -2,9 +2,12 @@ r"""Periphery: afferents, muscle receptors, muscle fatigue and peripheral sensit
 
 Equations (per subject; regions r; time in minutes)
 
+* Effort :math:`\epsilon = I + (1 - I)\phi` (relative intensity :math:`I`, rising to 1 as fatigue
+  :math:`\phi` reaches exhaustion: motor units are recruited to hold the force), and perceived exertion
+  (central motor command) :math:`\epsilon^{1.6}` (Borg 1982).
 * Proprioceptive drive of the large fibres (muscle spindles and tendon organs → Aα/Aβ, SP2 input):
-  :math:`a_r = w_r\,\mathrm{on}\,\pi_\text{family}\,(0.5 + I)`, with :math:`w_r` the exercised share of region
-  r, :math:`\pi` the family's proprioceptive gain and :math:`I` the relative intensity.
+  :math:`a_r = w_r\,\mathrm{on}\,\pi_\text{family}\,(0.5 + \epsilon)`, with :math:`w_r` the exercised share of
+  region r and :math:`\pi` the family's proprioceptive gain.
 * Muscle metabolite (group III/IV) drive: :math:`m = (I/I_\text{met})^{3}\,(1 + 2\,\phi)` where
   :math:`I_\text{met}` is critical power (dynamic) or the occlusion level (isometric) and :math:`\phi` fatigue.
 * Fatigue :math:`\phi` (0 fresh, 1 exhausted) depletes at :math:`1/ET(I)` while exercising — the W′ balance
@@ -100,6 +103,28 @@ _FAMILY_PROPRIO = {
 }
 
 PARAMETERS = (
+    Param(
+        "session_exertion_cv",
+        0.7,
+        "1",
+        0.0,
+        1.0,
+        "calibration_targets T3 (EIH between-session ICC ≈ 0.4-0.6): day-to-day variation of the response",
+        "session-to-session spread of perceived exertion at a given dose",
+        0.0,
+        C,
+    ),
+    Param(
+        "exertion_exponent",
+        1.6,
+        "1",
+        1.0,
+        2.5,
+        "doi:10.1249/00005768-198205000-00012 (Borg 1982: perceived exertion grows as power^1.6)",
+        "exponent from relative effort to perceived exertion / central motor command",
+        0.0,
+        C,
+    ),
     *(
         Param(
             f"proprio_gain_{f}",
@@ -338,9 +363,14 @@ def dynamics(ctx: Context) -> None:
     active_on = on * u.active
     ctx.signal("exercise_on", on)
     ctx.signal("active_movement", active_on)
+    intensity = np.clip(u.intensity, 0.0, 1.0)
+    effort = (intensity + (1.0 - intensity) * s["fatigue"]) * on
+    ctx.signal("effort", effort)
+    ctx.signal("exertion", np.power(effort, p["exertion_exponent"]) * p.get("session_exertion", 1.0))
     family = FAMILIES[u.family] if u.family >= 0 else None
     proprio_gain = p[f"proprio_gain_{family}"] if family else np.zeros(u.n)
-    spindle = ctx.g("EX1") * ctx.node("muscle_spindle_GTO") * on * proprio_gain * (0.5 + u.intensity)
+    load = np.where(u.active > 0, effort, np.clip(u.intensity, 0.0, 1.0) * on)
+    spindle = ctx.g("EX1") * ctx.node("muscle_spindle_GTO") * on * proprio_gain * (0.5 + load)
     proprio = ctx.g("SP0") * ctx.node("Aa_Ab_afferent") * spindle[:, None] * u.region_weight[None, :]
     ctx.signal("proprio_drive", proprio)
 

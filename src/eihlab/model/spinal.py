@@ -80,13 +80,13 @@ EDGES = (
 PARAMETERS = (
     Param(
         "k_gate",
-        0.25,
+        0.2,
         "1",
         0.0,
         1.5,
         "calibration_targets T2 (local ≈ 2 × remote after isometric exercise)",
         "gate strength per unit proprioceptive drive",
-        0.35,
+        1.0,
         C,
     ),
     Param(

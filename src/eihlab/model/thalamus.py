@@ -4,8 +4,8 @@ r"""Thalamus: the VM/MD nociceptive discriminators, VPL relay and VL (You et al.
   heat percept is :math:`v = k_\text{VM}\,\mathrm{GMV}_\text{insula}` (TH1, TH2).
 * MD receives Aδ+C mechanical input and, with the ACC, triggers descending **facilitation**; its weight in
   the mechanical percept is :math:`d = k_\text{MD}(1 + \sigma)(1 - \mu)`, where the exercise modulation
-  :math:`\mu` relaxes (τ ≈ 10 min) towards :math:`k_\mu` times the proprioceptive and motor drive of active
-  movement. The review says only that proprioception and the motor command "may promote or suppress"
+  :math:`\mu` rises (τ ≈ 2 min) towards :math:`k_\mu` times the perceived exertion of active movement and decays
+  (τ ≈ 12 min) after it. The review says only that proprioception and the motor command "may promote or suppress"
   VM/MD function; a suppressive sign on MD is this implementation's inference ([X], mechanisms §4.2), the
   one that makes aerobic exercise raise PPT more than HPT (P4).
 * VPL relays dorsal-horn output upwards and is inhibited by motor cortex stimulation (SC15).
@@ -72,18 +72,29 @@ PARAMETERS = (
     ),
     Param(
         "k_md_exercise",
-        0.3,
+        0.4,
         "1",
         0.0,
         1.0,
         "assumed [X] (mechanisms §4.2): exercise suppresses MD facilitation",
         "maximal suppression of MD by active movement",
+        1.0,
+        C,
+    ),
+    Param(
+        "tau_md_rise",
+        2.0,
+        "min",
+        0.5,
+        10.0,
+        "[3]: EIH appears immediately after short (1.5-5 min) isometric bouts",
+        "rise time of the exercise modulation of MD",
         0.3,
         C,
     ),
     Param(
         "tau_md_modulation",
-        12.0,
+        20.0,
         "min",
         2.0,
         40.0,
@@ -103,8 +114,9 @@ def dynamics(ctx: Context) -> None:
     """Discriminator weights and the exercise modulation of MD."""
     s, p, u = ctx.s, ctx.p, ctx.u
     active = ctx.sig["active_movement"]
-    drive = np.minimum(1.0, np.maximum(u.intensity, 0.0) + ctx.sig["proprio_drive"].max(axis=1)) * active
-    ctx.relax("md_modulation", ctx.g("EX6") * p["k_md_exercise"] * drive, p["tau_md_modulation"])
+    target = ctx.g("EX6") * p["k_md_exercise"] * ctx.sig["exertion"] * active
+    tau = np.where(target > s["md_modulation"], p["tau_md_rise"], p["tau_md_modulation"])
+    ctx.relax("md_modulation", target, tau)
     ctx.signal(
         "vm_weight", ctx.g("TH1") * ctx.g("TH2") * ctx.node("VM") * p["k_vm"] * np.power(s["insula_gmv"], ctx.g("TH5"))
     )
