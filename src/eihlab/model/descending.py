@@ -7,9 +7,9 @@ Medium states (minutes–hours):
   intensity), to :math:`K` at rest; :math:`K` is the trained opioid content (SC3, T3).
 * AEA and 2-AG relax to :math:`1 + k_e I \sqrt{M}` (SC7) with clearance τ lengthened by FAAH/MAGL and reuptake
   inhibitors, :math:`\tau = \tau_e (1 + c_\text{inhibitor})` (SC9).
-* RVM p-NR1 :math:`N` rises within minutes and decays (τ ≈ 4 h) towards :math:`k_N [b - \theta_N]_+ + v`, with
-  :math:`b` the nociceptive
-  barrage (exercise-evoked nociception, acid) and :math:`v` the viral NR1 expression (SC12, §4.6).
+* RVM p-NR1 :math:`N` rises within minutes and decays (τ ≈ 4 h) towards :math:`e/(e + e_{50}) + v` with
+  :math:`e = [b - \theta_N]_+`, :math:`b` the nociceptive barrage (exercise-evoked nociception, acid) after
+  dorsal-horn transmission and :math:`v` the viral NR1 expression (SC12, §4.6).
 
 Occupancies (competitive antagonism, the antagonist's C/K shifting the EC50):
 :math:`o_\text{op} = B/(B + E_\text{op}(1 + c_\text{nal}))`,
@@ -211,12 +211,14 @@ PARAMETERS = (
         C,
     ),
     Param("f_on", 0.3, "1", 0.0, 1.5, "[52]", "ON-cell facilitation at resting MOR expression", 0.3, C),
-    Param("f_nr1", 0.6, "1", 0.0, 3.0, "[62]-[64]", "facilitation per unit p-NR1", 0.3, C),
+    Param("f_nr1", 0.8, "1", 0.0, 3.0, "[62]-[64]", "facilitation per unit p-NR1", 0.3, C),
     Param("f_cea", 0.3, "1", 0.0, 2.0, "[61]", "facilitation per unit CeA GABA excess", 0.3, C),
-    Param("k_nr1", 0.5, "1", 0.0, 3.0, A, "NR1 phosphorylation per unit supra-threshold barrage", 0.35, C),
+    Param(
+        "nr1_half", 1.0, "1", 0.1, 5.0, A, "supra-threshold barrage giving half-maximal NR1 phosphorylation", 0.35, C
+    ),
     Param(
         "nr1_threshold",
-        3.0,
+        2.0,
         "1",
         0.5,
         5.0,
@@ -227,7 +229,7 @@ PARAMETERS = (
     ),
     Param(
         "tau_nr1_rise",
-        10.0,
+        5.0,
         "min",
         1.0,
         60.0,
@@ -317,14 +319,6 @@ def dynamics(ctx: Context) -> None:
         s["serotonin"] * (1.0 + u.drug_level("ssri")) / np.power(np.maximum(s["sert"], 0.05), ctx.g("SC11b")),
     )
 
-    # NMDA NR1 phosphorylation (SC12)
-    barrage = ctx.g("SC12b") * ctx.sig["nociceptive_barrage"]
-    nr1_target = np.minimum(p["k_nr1"] * np.maximum(barrage - p["nr1_threshold"], 0.0), 3.0) + u.drug_level(
-        "nr1_vector"
-    )
-    nr1_target = ctx.node("RVM_NR1p") * nr1_target
-    ctx.relax("nr1p", nr1_target, np.where(nr1_target > s["nr1p"], p["tau_nr1_rise"], p["tau_nr1"]))
-
     # PAG output and the RVM OFF/ON balance
     pag_gaba = ctx.node("PAG_GABA") * p["w_pag_gaba"] * (1.0 - ctx.g("SC13") * p["k_mcs_gaba"] * u.mcs)
     pag_glu = (
@@ -352,6 +346,37 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("AM3c") * p["f_cea"] * np.maximum(s["cea_gaba"] - 1.0, 0.0)
     )
     ctx.signal("facilitation", ctx.g("SC1f") * (on_cells + p["facilitation_condition"]))
+
+    # NMDA NR1 phosphorylation (SC12)
+    barrage = ctx.g("SC12b") * ctx.sig["nociceptive_barrage"] * _transmission(ctx)
+    excess = np.maximum(barrage - p["nr1_threshold"], 0.0)
+    nr1_target = excess / (excess + p["nr1_half"]) + u.drug_level("nr1_vector")
+    nr1_target = ctx.node("RVM_NR1p") * nr1_target
+    ctx.relax("nr1p", nr1_target, np.where(nr1_target > s["nr1p"], p["tau_nr1_rise"], p["tau_nr1"]))
+
+
+def _transmission(ctx: Context) -> np.ndarray | float:
+    """Dorsal-horn transmission of a nociceptive barrage towards the RVM, relative to a healthy person at rest.
+
+    ``exp(c σ - a (ι - ι0) + b (φ - φ0))`` with the mechanical weights of :mod:`eihlab.model.percept`: the
+    input that phosphorylates RVM NR1 has itself passed the sensitised, less inhibited dorsal horn of a
+    person with chronic pain. Evaluated only when there is a barrage (at rest it is irrelevant, which keeps
+    the healthy reference levels free of it).
+    """
+    barrage = ctx.sig["nociceptive_barrage"]
+    if not np.any(barrage > 0):
+        return 1.0
+    from eihlab.model.system import reference_levels  # lazy: the references are computed at rest
+
+    ref = reference_levels()
+    p, s, sig = ctx.p, ctx.s, ctx.sig
+    return np.asarray(
+        np.exp(
+            p["c_cs_mechanical"] * s["central_sens"]
+            - p["a_mechanical"] * (sig["inhibition"] - ref["inhibition"])
+            + p["b_mechanical"] * (sig["facilitation"] - ref["facilitation"])
+        )
+    )
 
 
 def inhibition(off_drive: np.ndarray, efficacy: np.ndarray, x50: np.ndarray) -> np.ndarray:

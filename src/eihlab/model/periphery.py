@@ -15,8 +15,10 @@ Equations (per subject; regions r; time in minutes)
   endurance-time curve for sustained contractions (Frey-Law & Avin 2010, doi:10.1080/00140130903389068) —
   and recovers with :math:`\tau_\phi` at rest.
 * Exercise-evoked nociception (the barrage that drives RVM NR1 phosphorylation, §4.6):
-  :math:`n_\text{ex} = m\,\bar s_\text{ex}\,e^{c\,\sigma}\,\sqrt{M}` with :math:`\bar s_\text{ex}` the peripheral
-  sensitisation of the exercised regions, :math:`\sigma` central sensitisation and M the working muscle mass.
+  :math:`n_\text{ex} = m\,\bar s_\text{ex}\sqrt{M} + k_\text{mv} I (\bar s_\text{ex} - 1)` with
+  :math:`\bar s_\text{ex}` the peripheral sensitisation of the exercised regions and M the working muscle mass;
+  the second term is movement-evoked pain of sensitised tissue. (How much of it reaches the RVM depends on
+  dorsal-horn transmission; see :mod:`eihlab.model.descending`.)
 * Peripheral sensitisation of region r relaxes (τ = 1 d) to
   :math:`1 + \text{cond}_r + k_\text{doms} D_r + k_\text{inj} J_r + k_\text{acid} A_r`, where the muscle damage
   :math:`D_r` of eccentric work peaks about two days after the bout (DOMS; Lau 2015, review ref [30]).
@@ -240,14 +242,14 @@ PARAMETERS = (
     ),
     Param("k_exercise_nociception", 1.0, "1", 0.2, 3.0, A, "gain of exercise-evoked nociceptive drive", 0.3, C),
     Param(
-        "k_cs_exercise_pain",
-        1.0,
+        "k_movement_pain",
+        2.0,
         "1",
         0.0,
-        3.0,
-        "[32][33]: central sensitisation amplifies movement-evoked pain",
-        "central sensitisation amplification of exercise pain",
-        0.0,
+        6.0,
+        "[32][33] and review §7: exercising a painful limb provokes pain (affected limb → no EIH/hyperalgesia)",
+        "movement-evoked nociception per unit load and excess peripheral sensitisation",
+        0.3,
         C,
     ),
     Param(
@@ -382,8 +384,10 @@ def dynamics(ctx: Context) -> None:
     mass = float(np.dot(u.region_weight, _MASS)) if u.muscle_fraction <= 0 else u.muscle_fraction
     weights = u.region_weight / u.region_weight.sum() if u.region_weight.sum() > 0 else u.region_weight
     sens_exercised = s["psens"] @ weights if weights.sum() > 0 else np.ones(u.n)
-    central = np.exp(p["k_cs_exercise_pain"] * ctx.s["central_sens"])
-    ex_noci = ctx.g("PE1") * p["k_exercise_nociception"] * metab * sens_exercised * central * np.sqrt(mass)
+    # movement-evoked nociception of sensitised tissue: loading a painful region hurts even without metabolites
+    load = np.clip(u.intensity, 0.0, 1.0) * on * (u.active + 0.5 * (1.0 - u.active))
+    movement_pain = ctx.g("PE2") * p["k_movement_pain"] * load * np.maximum(sens_exercised - 1.0, 0.0)
+    ex_noci = ctx.g("PE1") * p["k_exercise_nociception"] * metab * sens_exercised * np.sqrt(mass) + movement_pain
     ctx.signal("exercise_nociception", ex_noci)
     ctx.signal("working_mass", np.full(u.n, mass) * on)
 

@@ -127,6 +127,6 @@ def dynamics(ctx: Context) -> None:
         * ctx.node("MD")
         * p["k_md"]
         * (1.0 + s["central_sens"])
-        * (1.0 - s["md_modulation"]),
+        * (1.0 - s["md_modulation"] * np.minimum(p["descending_efficacy"], 1.0)),
     )
     ctx.signal("vpl_suppression", 1.0 - ctx.g("SC15") * p["k_mcs_vpl"] * u.mcs)

@@ -100,7 +100,7 @@ def sample_cohort(
     age = lo + (hi - lo) * ndtr(extra[:, 1])
     base = SubjectPhysiology.typical(n, species, age_y=age, female=female)
     spread = variability
-    vo2 = base.vo2max_ml_kg_min * np.exp(0.2 * spread * extra[:, 2])
+    vo2 = condition.vo2max_factor * base.vo2max_ml_kg_min * np.exp(0.2 * spread * extra[:, 2])
     hr_rest = np.clip(
         base.hr_rest_bpm * np.exp(0.1 * spread * extra[:, 3]), 0.3 * base.hr_max_bpm, 0.6 * base.hr_max_bpm
     )
@@ -115,7 +115,7 @@ def sample_cohort(
     physiology = dataclasses.replace(
         base,
         vo2max_ml_kg_min=within(
-            "vo2max_ml_kg_min", np.clip(vo2, 0.45 * base.vo2max_ml_kg_min, 1.8 * base.vo2max_ml_kg_min)
+            "vo2max_ml_kg_min", np.clip(vo2, 0.3 * base.vo2max_ml_kg_min, 1.8 * base.vo2max_ml_kg_min)
         ),
         hr_rest_bpm=within("hr_rest_bpm", hr_rest),
         hr_max_bpm=within("hr_max_bpm", hr_max),

@@ -19,7 +19,11 @@ RODENT = ("rat", "mouse")
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """A phenotype: parameter medians, affected regions, and an optional injury."""
+    """A phenotype: parameter medians, affected regions, an optional injury, and aerobic capacity.
+
+    ``vo2max_factor`` scales the population-typical VO2max (deconditioning in chronic pain; assumed from
+    reported VO2peak deficits of ~10-30 %, e.g. CFS doi:10.1016/j.apmr.2015.03.021).
+    """
 
     name: str
     species: tuple[str, ...]
@@ -29,6 +33,7 @@ class Condition:
     injury: str | None = None
     injury_side: str = "left"
     onset_days: float = 7.0
+    vo2max_factor: float = 1.0
     source: str = "assumed: ordering from the review §7; magnitudes to be calibrated"
 
 
@@ -73,6 +78,7 @@ CONDITIONS: dict[str, Condition] = {
                 "affected_sensitisation": 0.3,
             },
             _WIDESPREAD,
+            vo2max_factor=0.7,
             source="[32]: CFS loses EIH and becomes hyperalgesic after cycling",
         ),
         Condition(
@@ -88,6 +94,7 @@ CONDITIONS: dict[str, Condition] = {
                 "affected_sensitisation": 0.3,
             },
             _WIDESPREAD,
+            vo2max_factor=0.8,
             source="[17][34]: FM has impaired CPM and EIH",
         ),
         Condition(
