@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import expit
 
 from eihlab.model.inputs import Inputs
 
@@ -62,7 +63,7 @@ def hill(x: Array, ec50: Array | float, n: float = 1.0) -> Array:
 
 def sigmoid(x: Array, midpoint: Array | float, width: Array | float) -> Array:
     """Logistic ``1 / (1 + exp(-(x - midpoint) / width))``."""
-    return 1.0 / (1.0 + np.exp(-(x - midpoint) / width))
+    return np.asarray(expit((x - midpoint) / width))
 
 
 def saturating(x: Array, half: Array | float) -> Array:
