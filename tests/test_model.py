@@ -109,7 +109,7 @@ def test_naloxone_lowers_opioid_occupancy() -> None:
 def test_exhausting_exercise_phosphorylates_nr1_but_moderate_does_not() -> None:
     hard = _run(_bout_inputs(1, "aerobic", 1.0), 8)
     easy = _run(_bout_inputs(1, "aerobic", 0.5), 30)
-    assert hard["nr1p"][0] > 0.1
+    assert hard["nr1p"][0] > 0.05
     assert easy["nr1p"][0] < 1e-6
 
 

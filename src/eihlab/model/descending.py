@@ -8,8 +8,9 @@ Medium states (minutes–hours):
 * AEA and 2-AG relax to :math:`1 + k_e I \sqrt{M}` (SC7) with clearance τ lengthened by FAAH/MAGL and reuptake
   inhibitors, :math:`\tau = \tau_e (1 + c_\text{inhibitor})` (SC9).
 * RVM p-NR1 :math:`N` rises within minutes and decays (τ ≈ 4 h) towards :math:`e/(e + e_{50}) + v` with
-  :math:`e = [b - \theta_N]_+`, :math:`b` the nociceptive barrage (exercise-evoked nociception, acid) after
-  dorsal-horn transmission and :math:`v` the viral NR1 expression (SC12, §4.6).
+  :math:`e = [\bar b - \theta_N]_+`, where :math:`\bar b` is the nociceptive barrage (exercise-evoked
+  nociception, acid) after dorsal-horn transmission, averaged over minutes (τ ≈ 6 min), and :math:`v` the
+  viral NR1 expression (SC12, §4.6).
 
 Occupancies (competitive antagonism, the antagonist's C/K shifting the EC50):
 :math:`o_\text{op} = B/(B + E_\text{op}(1 + c_\text{nal}))`,
@@ -98,6 +99,7 @@ EDGES = (
     Edge("SC14b", "PAG_GABA", "PAG_Glu", -1, "GABAergic control of PAG output [X]", "T0", ("[22]", "[X]")),
     Edge("CX3", "M1", "PAG_Glu", +1, "M1 drives descending inhibition", "T1", ("[20]", "[22]", "[67]")),
     Edge("CX5", "corticospinal", "PAG_Glu", +1, "corticospinal Glu/DA/NE and M1-PAG coupling", "T1", ("[20]",)),
+    Edge("CX11", "tDCS", "RVM_OFF", +1, "anodal tDCS strengthens CPM (descending efficacy)", "T1", ("[70]",)),
     Edge("CX17", "DLPFC", "PAG_Glu", +1, "DLPFC → PAG (inferred pro-inhibitory)", "T1", ("[19]",)),
 )
 PARAMETERS = (
@@ -112,8 +114,19 @@ PARAMETERS = (
         0.35,
         C,
     ),
-    Param("x50_inhibition", 2.0, "1", 0.5, 10.0, A, "OFF-side drive giving half-maximal inhibition", 0.0, C),
-    Param("w_opioid", 1.5, "1", 0.0, 5.0, "[16][50]", "opioid contribution to the OFF-side drive", 0.3, C),
+    Param(
+        "k_stimulation_efficacy",
+        0.5,
+        "1",
+        0.0,
+        2.0,
+        "[70]: anodal tDCS raises CPM in healthy people",
+        "relative gain in descending efficacy per unit stimulation after-effect",
+        0.3,
+        C,
+    ),
+    Param("x50_inhibition", 1.0, "1", 0.5, 10.0, A, "OFF-side drive giving half-maximal inhibition", 0.0, C),
+    Param("w_opioid", 3.0, "1", 0.0, 5.0, "[16][50]", "opioid contribution to the OFF-side drive", 0.3, C),
     Param("w_cannabinoid", 1.2, "1", 0.0, 5.0, "[13][53]", "CB1 contribution to the OFF-side drive", 0.3, C),
     Param("w_serotonin", 0.3, "1", 0.0, 2.0, "[54]", "5-HT contribution to the OFF-side drive", 0.3, C),
     Param("w_m1", 1.2, "1", 0.0, 3.0, "[20][22][67]", "M1 contribution to the OFF-side drive", 0.3, C),
@@ -121,7 +134,7 @@ PARAMETERS = (
     Param("w_reward", 0.3, "1", 0.0, 2.0, "[59] (AM5, [R])", "reward (NAc) contribution to the OFF-side drive", 0.3, C),
     Param("w_pag_gaba", 0.3, "1", 0.0, 1.0, "[22]", "PAG GABA tone restraining PAG output", 0.0, C),
     Param("k_mcs_gaba", 0.8, "1", 0.0, 1.0, "[22]", "suppression of PAG GABA by motor cortex stimulation", 0.0, C),
-    Param("opioid_ec50", 1.5, "1", 0.3, 5.0, A, "opioid level (relative to rest) at half occupancy", 0.0, C),
+    Param("opioid_ec50", 3.0, "1", 0.3, 5.0, A, "opioid level (relative to rest) at half occupancy", 0.0, C),
     Param("k_opioid_release", 0.3, "1", 0.0, 5.0, A, "opioid release at high intensity (relative)", 0.35, C),
     Param(
         "opioid_intensity_midpoint",
@@ -147,7 +160,7 @@ PARAMETERS = (
     ),
     Param(
         "k_opioid_training",
-        0.8,
+        2.0,
         "1",
         0.0,
         3.0,
@@ -214,11 +227,22 @@ PARAMETERS = (
     Param("f_nr1", 0.8, "1", 0.0, 3.0, "[62]-[64]", "facilitation per unit p-NR1", 0.3, C),
     Param("f_cea", 0.3, "1", 0.0, 2.0, "[61]", "facilitation per unit CeA GABA excess", 0.3, C),
     Param(
+        "tau_barrage",
+        6.0,
+        "min",
+        1.0,
+        30.0,
+        "review §4.6: 'continuous nociceptive input'; Wingate (30 s all-out) still gives EIH [28]",
+        "averaging time of the nociceptive barrage that drives NR1 phosphorylation",
+        0.0,
+        C,
+    ),
+    Param(
         "nr1_half", 1.0, "1", 0.1, 5.0, A, "supra-threshold barrage giving half-maximal NR1 phosphorylation", 0.35, C
     ),
     Param(
         "nr1_threshold",
-        2.0,
+        1.5,
         "1",
         0.5,
         5.0,
@@ -229,7 +253,7 @@ PARAMETERS = (
     ),
     Param(
         "tau_nr1_rise",
-        5.0,
+        2.0,
         "min",
         1.0,
         60.0,
@@ -259,6 +283,7 @@ STATES = (
     StateVar("cb1", "PAG_CB1", "1", 1.0, "PAG CB1 expression, relative"),
     StateVar("serotonin", "brainstem_5HT", "1", 1.0, "brainstem 5-HT and 5-HT1B/2A/2C receptors, relative"),
     StateVar("sert", "RVM_SERT", "1", 1.0, "RVM SERT, relative"),
+    StateVar("barrage_avg", "RVM_NR1p", "1", 0.0, "nociceptive barrage reaching the RVM, averaged over minutes"),
     StateVar("nr1p", "RVM_NR1p", "1", 0.0, "RVM p-NR1 (0 at rest)"),
 )
 
@@ -338,7 +363,8 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("SC10b") * p["w_serotonin"] * ht
     )
     ctx.signal("off_drive", off_drive)
-    efficacy = ctx.signal("descending_efficacy", p["descending_efficacy"] * ctx.g("SC1"))
+    boost = 1.0 + ctx.g("CX11") * p["k_stimulation_efficacy"] * (s["tdcs_after"] + s["rtms_after"])
+    efficacy = ctx.signal("descending_efficacy", p["descending_efficacy"] * ctx.g("SC1") * boost)
     ctx.signal("inhibition", inhibition(off_drive, efficacy, p["x50_inhibition"]))
     on_cells = ctx.node("RVM_ON") * (
         ctx.g("SC6") * p["f_on"] * s["mor"]
@@ -349,7 +375,9 @@ def dynamics(ctx: Context) -> None:
 
     # NMDA NR1 phosphorylation (SC12)
     barrage = ctx.g("SC12b") * ctx.sig["nociceptive_barrage"] * _transmission(ctx)
-    excess = np.maximum(barrage - p["nr1_threshold"], 0.0)
+    # only *continuous* input phosphorylates NR1 (§4.6): a brief supramaximal burst (Wingate) does not
+    ctx.relax("barrage_avg", barrage, p["tau_barrage"])
+    excess = np.maximum(s["barrage_avg"] - p["nr1_threshold"], 0.0)
     nr1_target = excess / (excess + p["nr1_half"]) + u.drug_level("nr1_vector")
     nr1_target = ctx.node("RVM_NR1p") * nr1_target
     ctx.relax("nr1p", nr1_target, np.where(nr1_target > s["nr1p"], p["tau_nr1_rise"], p["tau_nr1"]))

@@ -9,7 +9,8 @@ Relaxation targets (τ in days; :math:`J` injury drive, :math:`L` training loads
   to M2 (SP10, [43][46]) through IL-4 signalling, the canonical M2-polarising cytokine (doi:10.1038/nri3073);
   this is why blocking IL-4 abolishes low-intensity EIH (SP16).
 * IL-10: :math:`\mathrm{M2}` (SP11, [43]); M1 macrophages :math:`1 + k_J \hat J - k_{M1}\hat L_\text{all}` (SP13);
-* pro-inflammatory IL-1β/IL-2/IL-6/TNF-α: :math:`1 + k_J\hat J + k_{p}(\mathrm{M1}-1)` (SP8, [41][42]).
+* pro-inflammatory IL-1β/IL-2/IL-6/TNF-α: :math:`(1 + k_J\hat J + k_{p}(\mathrm{M1}-1))/(1 + (\mathrm{IL10}-1)_+)`
+  (SP8, SP11b, [41][42]).
 """
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ EDGES = (
         "SP10b", "IL4", "macrophage_M2", +1, "IL-4 polarises macrophages to M2", "T3", ("[46]", "doi:10.1038/nri3073")
     ),
     Edge("SP11", "macrophage_M2", "IL10", +1, "M2 secretion", "T3", ("[43]",)),
+    Edge(
+        "SP11b",
+        "IL10",
+        "IL1b",
+        -1,
+        "IL-10 suppresses pro-inflammatory cytokines",
+        "T3",
+        ("[43]", "doi:10.1146/annurev.immunol.19.1.683"),
+    ),
     Edge("SP13", "training_load", "macrophage_M1", -1, "regular exercise", "T3", ("[44]", "[46]")),
     Edge(
         "SP15", "training_load", "IL4", +1, "2 wk low-intensity treadmill restores IL-4, IL-1ra, IL-5", "T3", ("[46]",)
@@ -124,4 +134,6 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("SP8") * p["k_injury_proinflammatory"] * injury
         + ctx.g("SP8b") * p["k_m1_proinflammatory"] * (s["macrophage_m1"] - 1.0)
     )
-    ctx.relax("proinflammatory", ctx.node("IL1b") * np.maximum(pro, 0.0), tc)
+    # IL-10 suppresses pro-inflammatory cytokine production (doi:10.1146/annurev.immunol.19.1.683)
+    suppression = 1.0 + ctx.g("SP11b") * np.maximum(ctx.sig["il10_signal"] - 1.0, 0.0)
+    ctx.relax("proinflammatory", ctx.node("IL1b") * np.maximum(pro, 0.0) / suppression, tc)

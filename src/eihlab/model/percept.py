@@ -227,7 +227,7 @@ PARAMETERS = (
     ),
     Param(
         "vf_rat_g",
-        14.0,
+        10.0,
         "g",
         4.0,
         26.0,

@@ -8,7 +8,7 @@ Equations (per subject; regions r; time in minutes)
 * Proprioceptive drive of the large fibres (muscle spindles and tendon organs → Aα/Aβ, SP2 input):
   :math:`a_r = w_r\,\mathrm{on}\,\pi_\text{family}\,(0.5 + \epsilon)`, with :math:`w_r` the exercised share of
   region r and :math:`\pi` the family's proprioceptive gain.
-* Muscle metabolite (group III/IV) drive: :math:`m = (I/I_\text{met})^{3}\,(1 + 2\,\phi)` where
+* Muscle metabolite (group III/IV) drive: :math:`m = \min((I/I_\text{met})^{3}, 4)\,(1 + 2\,\phi)` where
   :math:`I_\text{met}` is critical power (dynamic) or the occlusion level (isometric) and :math:`\phi` fatigue.
 * Fatigue :math:`\phi` (0 fresh, 1 exhausted) depletes at :math:`1/ET(I)` while exercising — the W′ balance
   of the critical-power model for dynamic work (Skiba 2012, doi:10.1249/MSS.0b013e3182197aec) and the
@@ -355,7 +355,23 @@ def metabolic_drive(ctx: Context, on: np.ndarray) -> np.ndarray:
         return np.zeros(u.n)
     else:
         ref = p["cp_fraction"]
-    return np.asarray(on * np.power(np.maximum(u.intensity, 0.0) / ref, 3) * (1.0 + 2.0 * ctx.s["fatigue"]))
+    # accumulation saturates: muscle metabolites (lactate, H+) have a physiological ceiling (assumed ×4 of CP)
+    relative = np.minimum(np.power(np.maximum(u.intensity, 0.0) / ref, 3), 4.0)
+    return np.asarray(on * relative * (1.0 + 2.0 * ctx.s["fatigue"]))
+
+
+def _inflammatory_factor(ctx: Context) -> np.ndarray:
+    """How inflamed injured tissue is: raised by pro-inflammatory cytokines, lowered by IL-10 and IL-4.
+
+    ``clip(pro / (1 + k (IL10·β10 - 1)_+ + k (IL4·β4 - 1)_+), 0.2, 3)`` with β the fraction left free by an
+    antagonist; the same anti-inflammatory signals that damp central sensitisation damp the injured nerve
+    and muscle (M2 macrophages act in muscle and DRG, [43][44]).
+    """
+    s, u, p = ctx.s, ctx.u, ctx.p
+    il10 = s["il10"] / (1.0 + u.drug_level("il10_antagonist"))
+    il4 = s["il4"] / (1.0 + u.drug_level("il4_antagonist"))
+    anti = 1.0 + p["k_il10_cs"] * np.maximum(il10 - 1.0, 0.0) + p["k_il4_cs"] * np.maximum(il4 - 1.0, 0.0)
+    return np.asarray(np.clip(s["proinflammatory"] / anti, 0.2, 3.0))
 
 
 def dynamics(ctx: Context) -> None:
@@ -403,7 +419,7 @@ def dynamics(ctx: Context) -> None:
         1.0
         + p["psens_condition"]
         + ctx.g("PE4") * p["k_doms_sens"][:, None] * s["doms"]
-        + ctx.g("PE5") * p["k_injury_sens"][:, None] * injury
+        + ctx.g("PE5") * p["k_injury_sens"][:, None] * injury * _inflammatory_factor(ctx)[:, None]
         + ctx.g("PE6") * p["k_acid_sens"][:, None] * acid
     )
     ctx.relax("psens", ctx.node("peripheral_sensitisation") * target, p["tau_peripheral_sens"][:, None])

@@ -1,7 +1,8 @@
 r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
 
 * Gate (SP2, SP3; Lu model b [47]): the inhibitory gate of each region relaxes with :math:`\tau_g` towards
-  the region's proprioceptive drive, :math:`\dot g_r = (k_g a_r - g_r)/\tau_g`. At a test site the gate is
+  the region's proprioceptive drive, :math:`\dot g_r = (k_g e^{-k_d\sigma} a_r - g_r)/\tau_g`, weakened by
+  central sensitisation σ (disinhibition). At a test site the gate is
   :math:`\gamma = \sum_r c_{sr} g_r` with the segmental coupling :math:`c_{sr}` of :mod:`eihlab.model.body`;
   it divides the transmission-cell (T-cell) gain by :math:`1 + \gamma` (see :mod:`eihlab.model.percept`).
 * Hyperalgesic priming :math:`\pi`: a nociceptive barrage (acid, injury) arriving while RVM NR1 is
@@ -78,6 +79,28 @@ EDGES = (
     Edge("SP19", "hyperalgesic_priming", "DH_neuron_excitability", +1, "primed sensitisation", "T2", ("[62]", "[64]")),
 )
 PARAMETERS = (
+    Param(
+        "k_disinhibition",
+        0.7,
+        "1",
+        0.0,
+        3.0,
+        "doi:10.1038/nature01868 (Coull 2003: loss of dorsal-horn inhibition in sensitisation)",
+        "weakening of the large-fibre gate per unit central sensitisation",
+        0.3,
+        C,
+    ),
+    Param(
+        "k_stimulation_cs",
+        0.3,
+        "1",
+        0.0,
+        1.5,
+        "[71]-[73]: repeated tDCS of M1/DLPFC improves chronic pain and sensitisation",
+        "maximal fall of central sensitisation with repeated cortical stimulation",
+        0.3,
+        C,
+    ),
     Param(
         "k_gate",
         0.2,
@@ -166,7 +189,9 @@ STATES = (
 def dynamics(ctx: Context) -> None:
     """Gate, priming, central sensitisation and microglia."""
     s, p, u = ctx.s, ctx.p, ctx.u
-    drive = ctx.g("SP2") * ctx.node("gate_cell") * p["k_gate"][:, None] * ctx.sig["proprio_drive"]
+    # central sensitisation disinhibits the dorsal horn (KCC2 loss): the large-fibre gate weakens
+    disinhibition = np.exp(-p["k_disinhibition"] * s["central_sens"])[:, None]
+    drive = ctx.g("SP2") * ctx.node("gate_cell") * p["k_gate"][:, None] * disinhibition * ctx.sig["proprio_drive"]
     ctx.relax("gate", drive, p["tau_gate"][:, None])
 
     acid = np.asarray(u.acid)
@@ -186,6 +211,7 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("SP19") * p["k_priming_cs"] * s["priming"]
         - ctx.g("SP12") * p["k_il10_cs"] * (ctx.sig["il10_signal"] - 1.0)
         - ctx.g("SP16") * p["k_il4_cs"] * (ctx.sig["il4_signal"] - 1.0)
+        - ctx.g("CX18b") * p["k_stimulation_cs"] * s["stimulation_load"] / (s["stimulation_load"] + 0.3)
     )
     cs = np.clip(cs, 0.0, MAX_SENSITISATION)
     ctx.relax("central_sens", ctx.node("DH_neuron_excitability") * cs, p["tau_central_sens"])
