@@ -154,7 +154,7 @@ PARAMETERS = (
         2628000.0,
         "[77]: cross-sectional (years of yoga)",
         "time constant of insula grey-matter change",
-        1.0,
+        0.6,
         C,
     ),
     Param(

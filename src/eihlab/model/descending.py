@@ -111,7 +111,7 @@ PARAMETERS = (
         2.0,
         "[34]-[37]: CPM efficiency varies between people and is impaired in chronic pain",
         "maximal descending inhibition (shared by CPM and EIH)",
-        0.35,
+        0.5,
         C,
     ),
     Param(

@@ -5,9 +5,10 @@ Transmission-cell gain for modality m at site s (all terms relative to a healthy
 .. math::
 
    \ln G_{m,s} = \ln \mathrm{psens}_{r(s)} + c_m \sigma - a_m (\iota - \iota_0) + b_m (\phi - \phi_0)
-                 + \delta_m - \ln(1 + \gamma_s) - \ln(1 + \alpha_s) + \ln \mathrm{VPL}
+                 + \delta_m - \ln(1 + \gamma_s) + w_s - \ln(1 + \alpha_s) + \ln \mathrm{VPL}
 
-with :math:`\sigma` central sensitisation, :math:`\iota` descending inhibition, :math:`\phi` facilitation,
+with :math:`\sigma` central sensitisation, :math:`w_s` segmental wind-up, :math:`\iota` descending inhibition,
+:math:`\phi` facilitation,
 :math:`\gamma_s` the segmental gate at the site, :math:`\alpha_s` Lu model a's sensory attenuation at a moving
 site, and the discriminator term :math:`\delta` = :math:`(d - d_0)` (MD weight) for mechanical and electrical
 stimuli and :math:`-(v - v_0)` (VM weight) for heat and cold (§4.2). A threshold is where the stimulus
@@ -161,10 +162,10 @@ PARAMETERS = (
     ),
     Param(
         "k_cpm",
-        2.5,
+        8.0,
         "1",
         0.0,
-        10.0,
+        20.0,
         "calibration target: CPM of the same order as EIH (P8)",
         "OFF-side drive per unit conditioning pain",
         0.3,
@@ -346,6 +347,7 @@ class PerceptState:
     md_weight: np.ndarray
     vm_weight: np.ndarray
     gate_site: np.ndarray
+    windup_site: np.ndarray
     attenuation_site: np.ndarray
     vpl: np.ndarray
 
@@ -371,6 +373,7 @@ def log_gain(
         + b * (ps.facilitation - ref["facilitation"])
         + disc
         - np.log1p(ps.gate_site)
+        + ps.windup_site
         - np.log1p(ps.attenuation_site)
         + np.log(np.maximum(ps.vpl, 1e-3))
     )

@@ -402,7 +402,10 @@ def dynamics(ctx: Context) -> None:
     sens_exercised = s["psens"] @ weights if weights.sum() > 0 else np.ones(u.n)
     # movement-evoked nociception of sensitised tissue: loading a painful region hurts even without metabolites
     load = np.clip(u.intensity, 0.0, 1.0) * on * (u.active + 0.5 * (1.0 - u.active))
-    movement_pain = ctx.g("PE2") * p["k_movement_pain"] * load * np.maximum(sens_exercised - 1.0, 0.0)
+    excess_sens = np.maximum(s["psens"] - 1.0, 0.0)
+    regional = ctx.g("PE2") * p["k_movement_pain"][:, None] * load[:, None] * excess_sens * u.region_weight[None, :]
+    ctx.signal("movement_pain_region", regional)
+    movement_pain = regional @ weights if weights.sum() > 0 else np.zeros(u.n)
     ex_noci = ctx.g("PE1") * p["k_exercise_nociception"] * metab * sens_exercised * np.sqrt(mass) + movement_pain
     ctx.signal("exercise_nociception", ex_noci)
     ctx.signal("working_mass", np.full(u.n, mass) * on)

@@ -5,6 +5,9 @@ r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
   central sensitisation σ (disinhibition). At a test site the gate is
   :math:`\gamma = \sum_r c_{sr} g_r` with the segmental coupling :math:`c_{sr}` of :mod:`eihlab.model.body`;
   it divides the transmission-cell (T-cell) gain by :math:`1 + \gamma` (see :mod:`eihlab.model.percept`).
+* Segmental wind-up :math:`w_r` rises within a minute towards :math:`k_w` times the movement-evoked pain
+  of region r (loading a sensitised region; SP1) and fades over ~15 min; it raises the transmission gain at
+  the region's segments.
 * Hyperalgesic priming :math:`\pi`: a nociceptive barrage (acid, injury) arriving while RVM NR1 is
   phosphorylated leaves a trace that decays over days (T2; [62][64]).
 * Central sensitisation :math:`\sigma` (dorsal-horn excitability: AMPA, TLR-4, P2X4 phosphorylation; SP5-SP7)
@@ -80,6 +83,28 @@ EDGES = (
 )
 PARAMETERS = (
     Param(
+        "k_windup",
+        0.4,
+        "1",
+        0.0,
+        2.0,
+        "[47][48] (SP1) and review §7: exercising the painful limb gives no EIH or hyperalgesia",
+        "segmental wind-up per unit movement-evoked pain of a region",
+        0.3,
+        C,
+    ),
+    Param(
+        "tau_windup",
+        15.0,
+        "min",
+        3.0,
+        60.0,
+        "assumed: short-term segmental sensitisation fades over tens of minutes",
+        "decay of segmental wind-up",
+        0.0,
+        C,
+    ),
+    Param(
         "k_disinhibition",
         0.7,
         "1",
@@ -109,7 +134,7 @@ PARAMETERS = (
         1.5,
         "calibration_targets T2 (local ≈ 2 × remote after isometric exercise)",
         "gate strength per unit proprioceptive drive",
-        1.0,
+        0.6,
         C,
     ),
     Param(
@@ -180,6 +205,7 @@ sensitisation → exercise pain → NR1 → priming loop bounded)."""
 
 STATES = (
     StateVar("gate", "gate_cell", "1", 0.0, "segmental gate inhibition (per region)", per_region=True),
+    StateVar("windup", "T_cell", "1", 0.0, "segmental wind-up from movement-evoked pain (per region)", per_region=True),
     StateVar("priming", "hyperalgesic_priming", "1", 0.0, "hyperalgesic priming"),
     StateVar("central_sens", "DH_neuron_excitability", "1", 0.0, "central sensitisation (0 = healthy)"),
     StateVar("microglia", "microglia", "1", 1.0, "microglial activation, relative"),
@@ -193,6 +219,9 @@ def dynamics(ctx: Context) -> None:
     disinhibition = np.exp(-p["k_disinhibition"] * s["central_sens"])[:, None]
     drive = ctx.g("SP2") * ctx.node("gate_cell") * p["k_gate"][:, None] * disinhibition * ctx.sig["proprio_drive"]
     ctx.relax("gate", drive, p["tau_gate"][:, None])
+    # persistent nociceptive input from loading a painful region winds up its segments (SP1)
+    windup = ctx.g("SP1") * p["k_windup"][:, None] * ctx.sig["movement_pain_region"]
+    ctx.relax("windup", windup, np.where(windup > s["windup"], 1.0, p["tau_windup"][:, None]))
 
     acid = np.asarray(u.acid)
     acid_total = acid.sum(axis=-1) if acid.ndim > 1 else np.broadcast_to(acid, (u.n,))

@@ -142,6 +142,7 @@ def percept_state(ctx: Context, site: Site) -> percept.PerceptState:
         md_weight=sig["md_weight"],
         vm_weight=sig["vm_weight"],
         gate_site=ctx.g("SP3") * (s["gate"] @ coupling),
+        windup_site=s["windup"] @ coupling,
         attenuation_site=ctx.g("EXa") * ctx.p["k_sensory_attenuation"] * active * float(u.region_weight @ member),
         vpl=sig["vpl_suppression"],
     )

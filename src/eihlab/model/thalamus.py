@@ -78,7 +78,7 @@ PARAMETERS = (
         1.0,
         "assumed [X] (mechanisms §4.2): exercise suppresses MD facilitation",
         "maximal suppression of MD by active movement",
-        1.0,
+        0.6,
         C,
     ),
     Param(

@@ -3,8 +3,10 @@
 A condition never adds a code path: it sets the median of pathology parameters (central sensitisation,
 extra facilitation, descending efficacy, M1/DLPFC suppression), names the regions whose nociceptors are
 sensitised, and for rodent injury models the injury that started ``onset_days`` before the experiment.
-The magnitudes are assumed orderings from the review (§7: CFS more severe than CLBP; FM and CFS widespread;
-KOA local) and are to be calibrated (issue 3).
+Chronic pain conditions also lower the barrage at which RVM NR1 is phosphorylated (a primed facilitation
+system: the review's "beyond a chronic-pain patient's pain range", §4.6). The magnitudes are assumed
+orderings from the review (§7: CFS more severe than CLBP; FM and CFS widespread; KOA local) and are to be
+calibrated (issue 3).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ CONDITIONS: dict[str, Condition] = {
             HUMAN,
             "painful knee OA (right knee affected)",
             {
+                "nr1_threshold": 1.2,
                 "cs_condition": 0.3,
                 "descending_efficacy": 0.8,
                 "m1_suppression": 0.15,
@@ -61,7 +64,13 @@ CONDITIONS: dict[str, Condition] = {
             "chronic_low_back_pain",
             HUMAN,
             "chronic non-specific low back pain",
-            {"cs_condition": 0.15, "descending_efficacy": 0.9, "m1_suppression": 0.15, "affected_sensitisation": 0.6},
+            {
+                "nr1_threshold": 1.4,
+                "cs_condition": 0.15,
+                "descending_efficacy": 0.9,
+                "m1_suppression": 0.15,
+                "affected_sensitisation": 0.6,
+            },
             ("trunk",),
             source="[32]: CLBP retains normal EIH with cycling",
         ),
@@ -70,6 +79,7 @@ CONDITIONS: dict[str, Condition] = {
             HUMAN,
             "chronic fatigue syndrome with widespread pain",
             {
+                "nr1_threshold": 0.8,
                 "cs_condition": 1.2,
                 "descending_efficacy": 0.35,
                 "facilitation_condition": 0.4,
@@ -86,6 +96,7 @@ CONDITIONS: dict[str, Condition] = {
             HUMAN,
             "fibromyalgia",
             {
+                "nr1_threshold": 0.9,
                 "cs_condition": 1.0,
                 "descending_efficacy": 0.45,
                 "facilitation_condition": 0.3,
@@ -102,6 +113,7 @@ CONDITIONS: dict[str, Condition] = {
             HUMAN,
             "chronic whiplash-associated disorder",
             {
+                "nr1_threshold": 1.0,
                 "cs_condition": 0.6,
                 "descending_efficacy": 0.6,
                 "facilitation_condition": 0.2,
@@ -116,6 +128,7 @@ CONDITIONS: dict[str, Condition] = {
             HUMAN,
             "chronic musculoskeletal pain with impaired CPM",
             {
+                "nr1_threshold": 1.0,
                 "cs_condition": 0.4,
                 "descending_efficacy": 0.35,
                 "m1_suppression": 0.2,
@@ -129,27 +142,46 @@ CONDITIONS: dict[str, Condition] = {
             "adolescent_chronic_pain",
             HUMAN,
             "adolescent chronic pain",
-            {"cs_condition": 0.4, "descending_efficacy": 0.6, "m1_suppression": 0.1, "affected_sensitisation": 0.4},
+            {
+                "nr1_threshold": 1.2,
+                "cs_condition": 0.4,
+                "descending_efficacy": 0.6,
+                "m1_suppression": 0.1,
+                "affected_sensitisation": 0.4,
+            },
             _WIDESPREAD,
         ),
         Condition(
             "myofascial_pain_syndrome",
             HUMAN,
             "myofascial pain syndrome (neck-shoulder)",
-            {"cs_condition": 0.3, "descending_efficacy": 0.7, "m1_suppression": 0.2, "affected_sensitisation": 0.8},
+            {
+                "nr1_threshold": 1.2,
+                "cs_condition": 0.3,
+                "descending_efficacy": 0.7,
+                "m1_suppression": 0.2,
+                "affected_sensitisation": 0.8,
+            },
             ("neck_shoulders",),
         ),
         Condition(
             "multiple_sclerosis",
             HUMAN,
             "central neuropathic pain in multiple sclerosis",
-            {"cs_condition": 0.5, "descending_efficacy": 0.6, "m1_suppression": 0.3, "facilitation_condition": 0.2},
+            {
+                "nr1_threshold": 1.2,
+                "cs_condition": 0.5,
+                "descending_efficacy": 0.6,
+                "m1_suppression": 0.3,
+                "facilitation_condition": 0.2,
+            },
         ),
         Condition(
             "chronic_migraine",
             HUMAN,
             "chronic migraine",
             {
+                "nr1_threshold": 1.2,
                 "cs_condition": 0.5,
                 "descending_efficacy": 0.6,
                 "facilitation_condition": 0.2,

@@ -27,13 +27,13 @@ Conversion chain for cardiorespiratory units (r = VO2rest/VO2max of the subject)
   ACSM GETP 10th ed. Table 6.3 (Bushman 2020, doi:10.1249/FIT.0000000000000562). Humans only.
 * km/h → ACSM level walking VO2 = 3.5 + 0.1·S or running VO2 = 3.5 + 0.2·S, S in m·min⁻¹; walking below
   7 km/h unless ``mode`` says otherwise. Humans only.
-* m/min (rodent treadmill/wheel) → fraction of the subject's maximal aerobic speed v/v(VO2max), with
-  v(VO2max) from the species locomotor-cost line VO2 = a + b·v (see :data:`RODENT_LOCOMOTION_COST`), so
-  the species-typical animal reaches 1.0 at the species-typical speed and a fitter animal later. The VO2
-  fraction itself is a poor index here: the cost line's large intercept puts 10 m/min at ~0.7 VO2max in
-  rats, whereas the rodent literature the review cites calls 10 m/min "low intensity"; relative speed keeps
-  that convention (low ≈ 0.25-0.35, high ≥ 0.6; assumed, after Høydal et al. 2007,
-  doi:10.1097/HJR.0b013e3282efaf50, who prescribe rodent intensity as % of the speed at VO2max). Rodents only.
+* m/min (rodent treadmill/wheel) → fraction of the subject's maximal aerobic speed v/v(VO2max), read as
+  %VO2R (speed rises linearly with VO2 above rest, as for human running) and converted to %VO2max as above;
+  v(VO2max) comes from the species locomotor-cost line (:data:`RODENT_LOCOMOTION_COST`). The cost line
+  itself is not used for submaximal speeds: its large intercept would put 10 m/min at ~0.7 VO2max in rats,
+  whereas the rodent studies the review cites call 10 m/min "low intensity" (assumed; rodent intensity is
+  usually prescribed as % of the speed at VO2max, Høydal et al. 2007, doi:10.1097/HJR.0b013e3282efaf50).
+  Rat: 10 m/min ≈ 0.41, 16 m/min ≈ 0.53, 30 m/min ≈ 0.82 of VO2max. Rodents only.
 * RPE 6–20 / CR10 → %HRR by linear interpolation on the ACSM category table (§5.2), then as %HRR.
 * METs → VO2 = 3.5·METs. Humans only.
 
@@ -354,8 +354,8 @@ def _cardio(v: float, unit: str, phys: SubjectPhysiology, mode: str | None) -> F
         _check_range(v, unit, 0.0, _MAX_VALUE["m/min"])
         if v == 0.0:
             return np.asarray(phys.rest_fraction_vo2max, dtype=float)
-        # fraction of maximal aerobic speed (the speed at VO2max), the usual rodent intensity anchor
-        return np.asarray(v / speed_at_vo2max_m_min(phys), dtype=float)
+        # speed as a fraction of maximal aerobic speed is read as %VO2R (as for human running speed)
+        return _from_vo2r(v / speed_at_vo2max_m_min(phys), phys)
     if unit == "RPE":
         _check_range(v, unit, 6.0, 20.0, what="Borg 6–20 scale")
         return _from_vo2r(float(np.interp(v, *RPE_HRR_KNOTS)) / 100.0, phys)
