@@ -217,3 +217,38 @@ def test_tdcs_raises_m1_vl_connectivity_and_mep() -> None:
     assert after["fc_m1_vl"][0] > before["fc_m1_vl"][0]
     assert after["mep_amplitude"][0] > before["mep_amplitude"][0]
     assert after["fc_insula_vl"][0] < before["fc_insula_vl"][0]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000))
+def test_probe_values_stay_within_device_ranges(seed: int) -> None:
+    """For parameter draws anywhere in the bounds, every QST value is finite and inside its device range."""
+    from eihlab.model.body import SITES
+    from eihlab.protocol.events import Measure
+    from eihlab.protocol.qst import PROBES, NoiseStream, ProbeContext
+
+    rng = np.random.default_rng(seed)
+    n = 4
+    params = {p.name: rng.uniform(p.lower, p.upper, n) for p in PARAMETERS}
+    params["psens_condition"] = rng.uniform(0, 3, (n, 8))
+    params["female"] = rng.integers(0, 2, n).astype(float)
+    state = system.steady_state(params, Inputs.rest(n), days=30, steps=60)
+    ctx = system.evaluate(state, params, Inputs.rest(n))
+    ranges = {
+        "PPT": (0.0, 1000.0),
+        "HPT": (32.0, 50.0),
+        "CPT": (0.0, 32.0),
+        "EPT": (0.0, 50.0),
+        "cold_pressor_tolerance": (0.0, 180.0),
+        "pain_rating": (0.0, 100.0),
+        "von_frey": (0.0, 15.0),
+        "hargreaves": (0.0, 20.0),
+    }
+    for measure, (lo, hi) in ranges.items():
+        species = "rat" if measure in ("von_frey", "hargreaves") else "human"
+        site = "hind_paw_left" if species == "rat" else "quadriceps_right"
+        pc = ProbeContext(ctx, species, rng.standard_normal((n, 5)), NoiseStream(rng.standard_normal((n, 8))))
+        values, _ = PROBES[measure](pc, Measure(measure=measure, site=site, trials=2))
+        assert np.all(np.isfinite(values)), measure
+        assert np.all((values >= lo) & (values <= hi)), (measure, values)
+    assert SITES
