@@ -5,8 +5,7 @@ Relaxation targets (τ in days; :math:`J` injury drive, :math:`L` training loads
 
 * IL-4 (with IL-1ra and IL-5, lumped): :math:`\mathrm{IL4} = 1 - k_J \hat J + k_4 \hat L_\text{low}` — falls
   after nerve injury and is restored by 2 weeks of low-intensity treadmill (SP15, [46]).
-* M2 macrophages: :math:`1 + k_{M2}\,\hat L_\text{imm}\,\mathrm{IL4}\,\beta_4` (:math:`L_\text{imm}` = low-intensity
-  plus voluntary-running load) — exercise shifts macrophages
+* M2 macrophages: :math:`1 + k_{M2}\,\hat L_\text{all}\,\mathrm{IL4}\,\beta_4` — exercise shifts macrophages
   to M2 (SP10, [43][46]) through IL-4 signalling, the canonical M2-polarising cytokine (doi:10.1038/nri3073);
   this is why blocking IL-4 abolishes low-intensity EIH (SP16).
 * IL-10: :math:`\mathrm{M2}` (SP11, [43]); M1 macrophages :math:`1 + k_J \hat J - k_{M1}\hat L_\text{all}` (SP13);
@@ -114,9 +113,7 @@ def dynamics(ctx: Context) -> None:
     injury = ctx.signal("injury_level", injury_level(ctx))
     half = p["load_half"]
     low = saturating(s["load_low"], half)
-    # the immune response follows low-intensity and self-paced (voluntary) exercise ([43][46]); moderate to
-    # high intensity works mainly through opioids ([50]) -- the review's intensity mapping, §4.3
-    all_ = saturating(s["load_low"] + s["load_voluntary"], half)
+    all_ = saturating(s["load_all"], half)
     il4_free = 1.0 / (1.0 + ctx.u.drug_level("il4_antagonist"))
     il10_free = 1.0 / (1.0 + ctx.u.drug_level("il10_antagonist"))
     tc, tm = p["tau_cytokine"], p["tau_macrophage"]

@@ -4,7 +4,7 @@ Each load is a leaky integrator of exercise in hours per day (τ = 3 d): while e
 :math:`24\,w(I)` (so that one hour a day of exercise with weight 1 settles at 1 h/d), at rest 0. The weights
 split the dose by what the review says each system responds to (§4.3, "intensity mapping"):
 
-* ``load_low`` — low-intensity, regular exercise (5-HT, IL-4; [46][54]): :math:`w = e^{-((I-0.35)/0.15)^2}`.
+* ``load_low`` — low-intensity, regular exercise (5-HT, IL-4; [46][54]): :math:`w = e^{-((I-0.35)/0.2)^2}`.
 * ``load_high`` — moderate or higher intensity (opioids; [50]): :math:`w = \mathrm{logistic}((I - 0.55)/0.07)`.
 * ``load_all`` — any active exercise (macrophage phenotype, SERT, M1, fitness, MOPFC; [15][43][76]).
 * ``load_voluntary`` — self-chosen running (reward circuit; [59]).
@@ -105,7 +105,7 @@ def dynamics(ctx: Context) -> None:
     p, u = ctx.p, ctx.u
     on = ctx.sig["active_movement"] * ctx.g("EX5")
     intensity = u.intensity
-    w_low = np.exp(-(((intensity - p["load_low_center"]) / 0.15) ** 2))
+    w_low = np.exp(-(((intensity - p["load_low_center"]) / 0.2) ** 2))
     w_high = sigmoid(intensity, p["load_high_threshold"], 0.07)
     tau = p["tau_training_load"]
     scale = 24.0 * on
