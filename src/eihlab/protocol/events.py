@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from eihlab.model.body import REGION_GROUPS
 from eihlab.model.pharmacology import AGENTS
@@ -18,34 +18,34 @@ from eihlab.protocol.exercise import EXERCISE_TYPES
 from eihlab.protocol.intensity import INTENSITY_UNITS
 from eihlab.protocol.timeparse import to_minutes
 
-Minutes = Annotated[float, Field(description="minutes, or a string with a unit ('30 min', '3 d')")]
+
+def _minutes(v: object) -> object:
+    return v if v == "to_exhaustion" else to_minutes(v, "time")
+
+
+def _region(v: str) -> str:
+    if v not in REGION_GROUPS:
+        raise ValueError(f"unknown body region {v!r}; allowed: {', '.join(sorted(REGION_GROUPS))}")
+    return v
+
+
+Minutes = Annotated[float, BeforeValidator(_minutes)]
+"""A time: a number of minutes, or a string with a unit ('30 min', '3 d')."""
+PositiveMinutes = Annotated[float, BeforeValidator(_minutes), Field(gt=0)]
+"""A positive duration (minutes or a string with a unit)."""
+Region = Annotated[str, AfterValidator(_region)]
+"""A body region or region group of :data:`eihlab.model.body.REGION_GROUPS`."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _minutes(v: object, info_field: str) -> float:
-    return to_minutes(v, info_field)
-
-
 class Repeat(_Strict):
     """Repeat an event ``count`` times, ``every`` apart."""
 
-    every: float
+    every: PositiveMinutes
     count: int = Field(ge=1, le=10000)
-
-    @field_validator("every", mode="before")
-    @classmethod
-    def _every(cls, v: object) -> float:
-        return _minutes(v, "repeat.every")
-
-    @field_validator("every")
-    @classmethod
-    def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be positive")
-        return v
 
 
 class Intensity(_Strict):
@@ -64,13 +64,8 @@ class Intensity(_Strict):
 
 
 class _Timed(_Strict):
-    at: float = 0.0
+    at: Minutes = 0.0
     repeat: Repeat | None = None
-
-    @field_validator("at", mode="before")
-    @classmethod
-    def _at(cls, v: object) -> float:
-        return _minutes(v, "at")
 
     def start_times(self) -> list[float]:
         """Start times of every occurrence (minutes)."""
@@ -89,48 +84,20 @@ class ExerciseEvent(_Timed):
     kind: Literal["exercise"] = "exercise"
     type: str
     intensity: Intensity | None = None
-    duration: float | Literal["to_exhaustion"] = 30.0
-    max_duration: float = 60.0
+    duration: PositiveMinutes | Literal["to_exhaustion"] = 30.0
+    max_duration: PositiveMinutes = 60.0
     reps: int | None = Field(default=None, ge=1, le=500)
     sets: int = Field(default=1, ge=1, le=50)
-    rest_between_sets: float = 1.0
-    body_region: str | None = None
+    rest_between_sets: Annotated[float, BeforeValidator(_minutes), Field(ge=0)] = 1.0
+    body_region: Region | None = None
     weeks: int | None = Field(default=None, ge=1, le=104)
     sessions_per_week: int | None = Field(default=None, ge=1, le=14)
-
-    @field_validator("duration", "max_duration", "rest_between_sets", mode="before")
-    @classmethod
-    def _dur(cls, v: object) -> object:
-        if v == "to_exhaustion":
-            return v
-        return _minutes(v, "duration")
-
-    @field_validator("duration", "max_duration")
-    @classmethod
-    def _positive(cls, v: object) -> object:
-        if isinstance(v, float) and v <= 0:
-            raise ValueError("must be positive")
-        return v
-
-    @field_validator("rest_between_sets")
-    @classmethod
-    def _nonneg(cls, v: float) -> float:
-        if v < 0:
-            raise ValueError("must not be negative")
-        return v
 
     @field_validator("type")
     @classmethod
     def _type(cls, v: str) -> str:
         if v not in EXERCISE_TYPES:
             raise ValueError(f"unknown exercise type {v!r}; allowed: {', '.join(sorted(EXERCISE_TYPES))}")
-        return v
-
-    @field_validator("body_region")
-    @classmethod
-    def _region(cls, v: str | None) -> str | None:
-        if v is not None and v not in REGION_GROUPS:
-            raise ValueError(f"unknown body region {v!r}; allowed: {', '.join(sorted(REGION_GROUPS))}")
         return v
 
     @model_validator(mode="after")
@@ -177,21 +144,9 @@ class StimulationEvent(_Timed):
 
     kind: Literal["stimulation"] = "stimulation"
     method: Literal["tdcs_m1", "tdcs_dlpfc", "rtms_m1", "mcs"]
-    duration: float = 20.0
+    duration: PositiveMinutes = 20.0
     current_ma: float = Field(default=2.0, ge=-4.0, le=4.0)
     frequency_hz: float = Field(default=10.0, gt=0.0, le=50.0)
-
-    @field_validator("duration", mode="before")
-    @classmethod
-    def _dur(cls, v: object) -> float:
-        return _minutes(v, "duration")
-
-    @field_validator("duration")
-    @classmethod
-    def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be positive")
-        return v
 
 
 class InjuryEvent(_Timed):
@@ -208,14 +163,7 @@ class AcidEvent(_Timed):
 
     kind: Literal["acid"] = "acid"
     ph: float = Field(default=5.0, ge=3.0, le=7.4)
-    body_region: str = "lower_limb_left"
-
-    @field_validator("body_region")
-    @classmethod
-    def _region(cls, v: str) -> str:
-        if v not in REGION_GROUPS:
-            raise ValueError(f"unknown body region {v!r}; allowed: {', '.join(sorted(REGION_GROUPS))}")
-        return v
+    body_region: Region = "lower_limb_left"
 
 
 MEASURES = (
@@ -283,17 +231,13 @@ class ProbeEvent(_Timed):
     """QST probes (and read-outs) taken at one or more times."""
 
     kind: Literal["probe"] = "probe"
-    times: list[float] | None = None
+    times: list[Minutes] | None = None
     measures: list[Measure] = Field(min_length=1)
 
     @field_validator("times", mode="before")
     @classmethod
     def _times(cls, v: object) -> object:
-        if v is None:
-            return v
-        if not isinstance(v, list):
-            v = [v]
-        return [_minutes(x, "times") for x in v]
+        return v if v is None or isinstance(v, list) else [v]
 
     def start_times(self) -> list[float]:
         """Probe times (``times`` if given, else ``at``, expanded by ``repeat``)."""
