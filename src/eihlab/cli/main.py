@@ -20,6 +20,8 @@ model_app = typer.Typer(no_args_is_help=True, help="Inspect the model.")
 experiments_app = typer.Typer(no_args_is_help=True, help="The bundled experiments.")
 app.add_typer(model_app, name="model")
 app.add_typer(experiments_app, name="experiments")
+evidence_app = typer.Typer(no_args_is_help=True, help="Findings of the review as experiments with expectations.")
+app.add_typer(evidence_app, name="evidence")
 console = Console(stderr=True)
 
 
@@ -91,6 +93,61 @@ def run(
             f"{exp.name}: {result.observations.subject.nunique()} subjects, "
             f"{len(result.observations)} observations in {time.perf_counter() - start:.1f} s → {out}"
         )
+
+
+@evidence_app.command("run")
+def evidence_run(
+    findings: Annotated[
+        list[Path] | None, typer.Option("--findings", help="Entry file or folder (repeatable).")
+    ] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Run only these ids (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write report.html and evidence.json here.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any entry fails.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet")] = False,
+) -> None:
+    """Run the evidence entries and print id, reference, expectation, simulated value with CI and pass/fail."""
+    from eihlab.evidence import as_json as to_json
+    from eihlab.evidence import load_entries, run_entries
+    from eihlab.evidence.report import write_report
+
+    try:
+        entries = load_entries(findings, only)
+        if quiet or as_json:
+            results = run_entries(entries)
+        else:
+            from rich.progress import Progress
+
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("evidence", total=len(entries))
+                results = run_entries(entries, progress=lambda _id: bar.advance(task))
+        report = write_report(results, out) if out is not None else None
+    except EihlabError as err:
+        _fail(err)
+    if as_json:
+        typer.echo(json.dumps(to_json(results), indent=1, default=float))
+    else:
+        table = Table(title=f"evidence: {sum(r.passed for r in results)} of {len(results)} pass")
+        for col in ("id", "reference", "expectation", "simulated (95 % CI)", "pass"):
+            table.add_column(col, overflow="fold")
+        for r in results:
+            first = True
+            for x in r.expectations or []:
+                table.add_row(
+                    r.entry.id if first else "",
+                    r.entry.ref if first else "",
+                    x.expectation.text,
+                    x.estimate.text(),
+                    ("yes" if x.passed else "no") + ("" if x.expectation.primary else " (2nd)"),
+                )
+                first = False
+            if r.message:
+                table.add_row(r.entry.id, r.entry.ref, r.message, "", "error")
+        Console().print(table)
+        if report is not None:
+            console.print(f"report → {report}")
+    if strict and not all(r.passed for r in results):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -1,0 +1,98 @@
+"""The validation report: a self-contained HTML page (figures embedded), failures first, one section per level."""
+
+from __future__ import annotations
+
+import base64
+import html
+import shutil
+import tempfile
+from pathlib import Path
+
+from eihlab.evidence.runner import EntryResult, as_json
+from eihlab.evidence.schema import LEVELS, Expectation
+from eihlab.stats import plot_time_courses
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:auto;color:#222}table{border-collapse:collapse;"
+    "font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}.pass{color:#17692d}"
+    ".fail{color:#b3261e;font-weight:bold}img{max-width:48%;margin:4px}details{margin:6px 0}"
+)
+
+
+def _bounds(exp: Expectation) -> str:
+    return "" if exp.low is None and exp.high is None else f" [{exp.low}, {exp.high}]"
+
+
+def _entry_html(r: EntryResult, fig_dir: Path) -> str:
+    e = r.entry
+    status = "<span class='pass'>PASS</span>" if r.passed else "<span class='fail'>FAIL</span>"
+    design = ""
+    if r.result is not None:
+        exp = r.result.experiment
+        design = (
+            f"<p><b>Design</b>: {exp.cohort.species}, {html.escape(exp.cohort.condition)}, "
+            f"n = {exp.cohort.n} per arm, {exp.design}; arms: {', '.join(a.name for a in exp.arms)}. "
+            f"{html.escape(exp.description)}</p>"
+        )
+    rows = "".join(
+        f"<tr><td>{html.escape(x.expectation.text)}{'' if x.expectation.primary else ' <i>(secondary)</i>'}</td>"
+        f"<td>{x.expectation.expect}{_bounds(x.expectation)}</td><td>{x.estimate.text()}</td>"
+        f"<td class='{'pass' if x.passed else 'fail'}'>{'yes' if x.passed else 'no'}</td></tr>"
+        for x in r.expectations
+    )
+    figs = ""
+    if r.result is not None:
+        for png in plot_time_courses(r.result.summary, fig_dir / e.id):
+            data = base64.b64encode(png.read_bytes()).decode()
+            figs += f"<img alt='{html.escape(png.stem)}' src='data:image/png;base64,{data}'>"
+    msg = f"<p class='fail'>{html.escape(r.message)}</p>" if r.message else ""
+    note = f"<p><b>Ambiguity</b>: {html.escape(e.ambiguity)}</p>" if e.ambiguity else ""
+    return (
+        f"<details {'open' if not r.passed else ''}><summary><b>{html.escape(e.id)}</b> — "
+        f"{html.escape(e.ref)} — {status}</summary>{design}{note}{msg}"
+        f"<table><tr><th>expectation (the review's claim)</th><th>rule</th><th>simulated (95 % CI)</th>"
+        f"<th>met</th></tr>{rows}</table>{figs}</details>"
+    )
+
+
+def write_report(results: list[EntryResult], out: Path) -> Path:
+    """Write ``out/report.html`` and ``out/evidence.json``; returns the HTML path."""
+    import json
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        summary = as_json(results)
+        (tmp / "evidence.json").write_text(json.dumps(summary, indent=1, default=float), encoding="utf-8")
+        fig_dir = tmp / "figures"
+        parts = [
+            f"<html><head><meta charset='utf-8'><title>eihlab evidence report</title><style>{_STYLE}</style>"
+            "</head><body><h1>eihlab evidence report</h1>",
+            f"<p><b>{summary['passed']} of {summary['total']}</b> entries pass. Each entry is a finding of "
+            "the review (Xu &amp; You 2022) or a calibration target, simulated without the model knowing "
+            "which study it is; an expectation is met when the 95 % CI of the simulated cohort lies on "
+            "the claimed side (see <code>eihlab.evidence.evaluate</code>).</p>",
+        ]
+        table = "".join(
+            f"<tr><td>{level}</td><td>{sum(r.passed for r in results if r.entry.level == level)}</td>"
+            f"<td>{sum(1 for r in results if r.entry.level == level)}</td></tr>"
+            for level in LEVELS
+        )
+        parts.append(f"<table><tr><th>level</th><th>pass</th><th>entries</th></tr>{table}</table>")
+        failures = [r for r in results if not r.passed]
+        if failures:
+            parts.append("<h2>Failures</h2>" + "".join(_entry_html(r, fig_dir) for r in failures))
+        for level in LEVELS:
+            passing = [r for r in results if r.entry.level == level and r.passed]
+            if passing:
+                parts.append(f"<h2>{level}</h2>" + "".join(_entry_html(r, fig_dir) for r in passing))
+        parts.append("</body></html>")
+        (tmp / "report.html").write_text("\n".join(parts), encoding="utf-8")
+        shutil.rmtree(fig_dir, ignore_errors=True)  # figures are embedded
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out / "report.html"

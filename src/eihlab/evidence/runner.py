@@ -1,0 +1,154 @@
+"""Running evidence entries: simulate each entry's experiment and judge its expectations."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from eihlab.errors import EihlabError, InputError
+from eihlab.evidence.evaluate import Cohort, Estimate, estimate, judge
+from eihlab.evidence.schema import Entry, Expectation
+from eihlab.experiment.runner import Result, load_experiment, parse_experiment, run_experiment
+
+ENTRIES = Path(__file__).with_name("entries")
+
+
+@dataclass
+class ExpectationResult:
+    """One judged expectation."""
+
+    expectation: Expectation
+    estimate: Estimate
+    passed: bool
+
+
+@dataclass
+class EntryResult:
+    """One judged entry, with the simulation it came from."""
+
+    entry: Entry
+    expectations: list[ExpectationResult] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+    result: Result | None = None
+
+    @property
+    def passed(self) -> bool:
+        """All primary expectations met (and the simulation ran)."""
+        primary = [e for e in self.expectations if e.expectation.primary]
+        return not self.message and bool(primary) and all(e.passed for e in primary)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form of ``eihlab evidence run --json``."""
+        return {
+            "id": self.entry.id,
+            "ref": self.entry.ref,
+            "level": self.entry.level,
+            "passed": self.passed,
+            "expectations": [
+                {
+                    "text": e.expectation.text,
+                    "value": e.estimate.value,
+                    "ci_low": e.estimate.low,
+                    "ci_high": e.estimate.high,
+                    "primary": e.expectation.primary,
+                    "passed": e.passed,
+                }
+                for e in self.expectations
+            ],
+            "message": self.message,
+        }
+
+
+def _load_file(path: Path) -> list[Entry]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        raise InputError(str(path), "malformed YAML", "valid YAML") from None
+    items = data if isinstance(data, list) else [data]
+    entries = []
+    for i, item in enumerate(items):
+        try:
+            entries.append(Entry.model_validate(item))
+        except ValidationError as err:
+            e = err.errors()[0]
+            loc = ".".join(str(x) for x in e["loc"])
+            raise InputError(
+                f"{path.name}[{i}].{loc}", e.get("input"), e["msg"].removeprefix("Value error, ")
+            ) from None
+    return entries
+
+
+def load_entries(paths: Iterable[Path] | None = None, only: Iterable[str] | None = None) -> list[Entry]:
+    """Entries from files or folders (default: the bundled ones), optionally restricted to some ids."""
+    files: list[Path] = []
+    for p in paths or [ENTRIES]:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.yaml")))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError("--findings", str(p), "an existing entry file or folder")
+    entries = [e for f in files for e in _load_file(f)]
+    ids = [e.id for e in entries]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise InputError("evidence id", dupes[0], "unique ids across the entry files")
+    if only:
+        wanted = set(only)
+        unknown = wanted - set(ids)
+        if unknown:
+            raise InputError("--only", sorted(unknown)[0], ids)
+        entries = [e for e in entries if e.id in wanted]
+    return entries
+
+
+def run_entry(entry: Entry, cache: dict[tuple[str, int | None, int | None], Result] | None = None) -> EntryResult:
+    """Simulate an entry's experiment (reusing a cached run of the same experiment) and judge it."""
+    out = EntryResult(entry)
+    start = time.perf_counter()
+    key = (repr(entry.experiment), entry.n, entry.seed)
+    try:
+        if cache is not None and key in cache:
+            result = cache[key]
+        else:
+            exp = (
+                load_experiment(entry.experiment)
+                if isinstance(entry.experiment, str)
+                else parse_experiment(entry.experiment)
+            )
+            result = run_experiment(exp, n=entry.n, seed=entry.seed)
+            if cache is not None:
+                cache[key] = result
+        out.result = result
+        cohort = Cohort(result.observations, result.experiment.design)
+        for exp_ in entry.expectations:
+            est = estimate(cohort, exp_)
+            out.expectations.append(ExpectationResult(exp_, est, judge(exp_, est)))
+    except EihlabError as err:
+        out.message = str(err)
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def run_entries(entries: list[Entry], progress: Callable[[str], None] | None = None) -> list[EntryResult]:
+    """Run entries in order, sharing simulations between entries that use the same experiment."""
+    cache: dict[tuple[str, int | None, int | None], Result] = {}
+    results = []
+    for entry in entries:
+        if progress:
+            progress(entry.id)
+        results.append(run_entry(entry, cache))
+    return results
+
+
+def as_json(results: list[EntryResult]) -> dict[str, Any]:
+    """``{"total", "passed", "results": [...]}``."""
+    return {"total": len(results), "passed": sum(r.passed for r in results), "results": [r.as_dict() for r in results]}

@@ -1,0 +1,98 @@
+"""The evidence-entry format: a published finding as an experiment plus statistical expectations.
+
+An entry is YAML::
+
+    id: naugle2014_hrr55_vs_hrr70
+    ref: "[26] Naugle KM, 2014, J Pain"
+    level: clinical                      # clinical | spinal | subcortical | cortical | calibration
+    experiment: naugle2014_hrr55_vs_hrr70   # a bundled experiment name, a path, or an inline mapping
+    n: 40                                # optional: cohort size per arm for this check
+    ambiguity: ""                        # where the review is ambiguous, what was encoded
+    expectations:
+      - text: PPT rises more after 70 % HRR than after 55 % HRR
+        contrast:
+          - {arm: hrr70, measure: PPT, site: quadriceps_right, time: 25}
+          - {arm: hrr55, measure: PPT, site: quadriceps_right, time: 25, coef: -1}
+        expect: increase
+
+A *term* is a per-subject series: the ``statistic`` (``change`` from the arm's baseline, the default;
+``pct_change``; or the raw ``value``) of a measure at a site and time of one arm; ``site`` may be a list (the
+mean of the sites' % changes). A *contrast* is a linear combination of terms, estimated per subject when all
+its terms share subjects (crossover designs, or terms of one arm) and by Welch's method otherwise.
+``expect`` is judged on the 95 % CI: ``increase`` (CI above 0), ``decrease`` (CI below 0), ``not_increase``
+(CI not above 0 — "no EIH"), ``not_decrease``. A ``correlation`` (Pearson r with a Fisher CI between two
+terms across subjects) takes ``positive`` or ``negative``; a ``ratio`` of two contrasts and a ``range`` of a
+contrast or an effect size take numeric bounds (``low``, ``high``) on the point estimate. Only ``primary``
+expectations decide whether the entry passes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from eihlab.protocol.events import Minutes
+
+Level = Literal["clinical", "spinal", "subcortical", "cortical", "calibration"]
+LEVELS: tuple[str, ...] = ("clinical", "spinal", "subcortical", "cortical", "calibration")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Term(_Strict):
+    """One per-subject series of an arm."""
+
+    arm: str
+    measure: str
+    site: str | list[str] = ""
+    time: Minutes | Literal["first_post", "last"] = "first_post"
+    statistic: Literal["change", "pct_change", "value"] = "change"
+    coef: float = 1.0
+
+
+class Expectation(_Strict):
+    """One statistical expectation on the simulated cohort."""
+
+    text: str
+    contrast: list[Term] | None = None
+    correlation: tuple[Term, Term] | None = None
+    ratio: tuple[list[Term], list[Term]] | None = None
+    effect_size: Term | None = None
+    expect: Literal["increase", "decrease", "not_increase", "not_decrease", "positive", "negative", "within"] = (
+        "increase"
+    )
+    low: float | None = None
+    high: float | None = None
+    primary: bool = True
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Expectation:
+        kinds = [k for k in ("contrast", "correlation", "ratio", "effect_size") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                f"an expectation needs exactly one of contrast, correlation, ratio, effect_size; got {kinds}"
+            )
+        if (self.expect == "within") != (self.low is not None or self.high is not None):
+            raise ValueError("expect: within goes with low/high bounds (and only with them)")
+        if self.ratio is not None or self.effect_size is not None:
+            if self.expect != "within":
+                raise ValueError("ratio and effect_size expectations use expect: within with low/high")
+        if self.correlation is not None and self.expect not in ("positive", "negative"):
+            raise ValueError("a correlation expects positive or negative")
+        return self
+
+
+class Entry(_Strict):
+    """A finding (or calibration target) as an experiment plus expectations."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    ref: str
+    level: Level
+    experiment: str | dict[str, Any]
+    n: int | None = Field(default=None, ge=2)
+    seed: int | None = Field(default=None, ge=0)
+    ambiguity: str = ""
+    expectations: list[Expectation] = Field(min_length=1)

@@ -1,0 +1,152 @@
+"""The evidence machinery: rules on hand-made tables, a simulated entry, the CLI's JSON, id-blindness."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+from typer.testing import CliRunner
+
+from conftest import ACUTE
+from eihlab.cli.main import app
+from eihlab.evidence import Entry, load_entries, run_entries
+from eihlab.evidence.evaluate import Cohort, Estimate, contrast, correlation, judge
+from eihlab.evidence.schema import Expectation, Term
+
+
+def _obs(rows: list[tuple[int, str, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"subject": s, "arm": a, "time_min": t, "measure": "PPT", "site": "x", "value": v} for s, a, t, v in rows]
+    )
+
+
+TOY = _obs(
+    [
+        (0, "ex", -5, 100),
+        (0, "ex", 10, 120),
+        (1, "ex", -5, 200),
+        (1, "ex", 10, 230),
+        (2, "ex", -5, 150),
+        (2, "ex", 10, 150),
+        (0, "rest", -5, 100),
+        (0, "rest", 10, 101),
+        (1, "rest", -5, 200),
+        (1, "rest", 10, 198),
+        (2, "rest", -5, 150),
+        (2, "rest", 10, 153),
+    ]
+)
+
+
+def test_paired_net_change_matches_hand_computation() -> None:
+    # net changes per subject: (20-1, 30+2, 0-3) = (19, 32, -3)
+    net = np.array([19.0, 32.0, -3.0])
+    half = stats.t.ppf(0.975, 2) * net.std(ddof=1) / math.sqrt(3)
+    est = contrast(
+        Cohort(TOY, "crossover"),
+        [Term(arm="ex", measure="PPT", site="x", time=10), Term(arm="rest", measure="PPT", site="x", time=10, coef=-1)],
+    )
+    assert est.value == pytest.approx(16.0)
+    assert (est.low, est.high) == pytest.approx((16.0 - half, 16.0 + half))
+
+
+def test_welch_for_parallel_arms() -> None:
+    a, b = np.array([20.0, 30.0, 0.0]), np.array([1.0, -2.0, 3.0])
+    res = stats.ttest_ind(a, b, equal_var=False)
+    ci = res.confidence_interval(0.95)
+    est = contrast(
+        Cohort(TOY, "parallel"),
+        [Term(arm="ex", measure="PPT", site="x", time=10), Term(arm="rest", measure="PPT", site="x", time=10, coef=-1)],
+    )
+    assert (est.value, est.low, est.high) == pytest.approx((a.mean() - b.mean(), ci.low, ci.high))
+
+
+def test_correlation_fisher_interval() -> None:
+    x = Term(arm="ex", measure="PPT", site="x", time=-5, statistic="value")
+    y = Term(arm="ex", measure="PPT", site="x", time=10, statistic="value")
+    more = pd.concat([TOY, _obs([(3, "ex", -5, 120), (3, "ex", 10, 125), (4, "ex", -5, 180), (4, "ex", 10, 170)])])
+    est = correlation(Cohort(more, "crossover"), x, y)
+    r = np.corrcoef([100, 200, 150, 120, 180], [120, 230, 150, 125, 170])[0, 1]
+    assert est.value == pytest.approx(r)
+    assert est.low == pytest.approx(math.tanh(math.atanh(r) - 1.959964 / math.sqrt(2)), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("expect", "est", "ok"),
+    [
+        ("increase", (1, 0.1, 2), True),
+        ("increase", (1, -0.1, 2), False),
+        ("decrease", (-1, -2, -0.1), True),
+        ("not_increase", (1, -0.1, 2), True),
+        ("not_increase", (1, 0.1, 2), False),
+        ("not_decrease", (-1, -2, 0.1), True),
+    ],
+)
+def test_judge_rules(expect: str, est: tuple[float, float, float], ok: bool) -> None:
+    term = Term(arm="a", measure="PPT")
+    assert judge(Expectation(text="t", contrast=[term], expect=expect), Estimate(*est, n=10)) is ok  # type: ignore[arg-type]
+
+
+def _entry(entry_id: str) -> dict:
+    return {
+        "id": entry_id,
+        "ref": "demo",
+        "level": "clinical",
+        "experiment": ACUTE,
+        "n": 30,
+        "expectations": [
+            {
+                "text": "PPT rises after cycling vs rest",
+                "expect": "increase",
+                "contrast": [
+                    {"arm": "exercise", "measure": "PPT", "site": "quadriceps_right", "time": 30},
+                    {"arm": "rest", "measure": "PPT", "site": "quadriceps_right", "time": 30, "coef": -1},
+                ],
+            },
+        ],
+    }
+
+
+def test_simulated_entry_and_id_blindness() -> None:
+    """The same experiment under another id gives the same numbers (the model never sees the finding)."""
+    a, b = run_entries([Entry.model_validate(_entry("finding_a")), Entry.model_validate(_entry("zz_other_2031"))])
+    assert a.passed and b.passed
+    assert a.expectations[0].estimate == b.expectations[0].estimate
+
+
+def test_cli_json_shape_and_strict(tmp_path) -> None:
+    path = tmp_path / "entries.yaml"
+    bad = _entry("impossible")
+    bad["expectations"][0]["expect"] = "decrease"
+    path.write_text(yaml.safe_dump([_entry("possible"), bad]), encoding="utf-8")
+    result = CliRunner().invoke(app, ["evidence", "run", "--findings", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total"] == 2 and data["passed"] == 1
+    first = data["results"][0]
+    assert {"id", "ref", "passed", "expectations", "message"} <= set(first)
+    assert {"text", "value", "passed"} <= set(first["expectations"][0])
+    strict = CliRunner().invoke(
+        app, ["evidence", "run", "--findings", str(path), "--strict", "--quiet", "--out", str(tmp_path / "rep")]
+    )
+    assert strict.exit_code == 1
+    assert (tmp_path / "rep" / "report.html").exists() and (tmp_path / "rep" / "evidence.json").exists()
+
+
+def test_bad_entry_names_the_field(tmp_path) -> None:
+    path = tmp_path / "e.yaml"
+    entry = _entry("x")
+    entry["expectations"][0]["expect"] = "sideways"
+    path.write_text(yaml.safe_dump(entry), encoding="utf-8")
+    result = CliRunner().invoke(app, ["evidence", "run", "--findings", str(path)])
+    assert result.exit_code == 2 and "expect" in result.output
+
+
+def test_bundled_entries_load() -> None:
+    entries = load_entries()
+    assert len({e.id for e in entries}) == len(entries)
