@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: install, run every bundled experiment and write results/report.html
+## run: install, run every bundled experiment (results/report.html) and the evidence suite
+## (results/evidence/report.html)
 run: $(STAMP)
 	$(BIN)/eihlab suite --out results
+	$(BIN)/eihlab evidence run --out results/evidence
 
 ## test: install, lint, type-check and run the test suite
 test: $(STAMP) lint

@@ -150,3 +150,14 @@ def test_bad_entry_names_the_field(tmp_path) -> None:
 def test_bundled_entries_load() -> None:
     entries = load_entries()
     assert len({e.id for e in entries}) == len(entries)
+
+
+def test_readme_example_entry_runs() -> None:
+    """The worked example in the README is a valid entry that runs."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = text.split("Add your own finding", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    entry = Entry.model_validate(yaml.safe_load(block)).model_copy(update={"n": 12})
+    (result,) = run_entries([entry])
+    assert not result.message and len(result.expectations) == 2
