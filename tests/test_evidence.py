@@ -161,3 +161,11 @@ def test_readme_example_entry_runs() -> None:
     entry = Entry.model_validate(yaml.safe_load(block)).model_copy(update={"n": 12})
     (result,) = run_entries([entry])
     assert not result.message and len(result.expectations) == 2
+
+
+@pytest.mark.slow
+def test_every_bundled_entry_evaluates() -> None:
+    """Every bundled entry runs and every expectation refers to something its experiment measured."""
+    results = run_entries(load_entries())
+    errors = [(r.entry.id, r.message) for r in results if r.message]
+    assert not errors
