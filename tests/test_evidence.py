@@ -169,3 +169,15 @@ def test_every_bundled_entry_evaluates() -> None:
     results = run_entries(load_entries())
     errors = [(r.entry.id, r.message) for r in results if r.message]
     assert not errors
+
+
+def test_welch_without_variance_is_exact() -> None:
+    flat = _obs([(0, "a", 5, 1.0), (1, "a", 5, 1.0), (2, "b", 5, 0.5), (3, "b", 5, 0.5)])
+    est = contrast(
+        Cohort(flat, "parallel"),
+        [
+            Term(arm="a", measure="PPT", site="x", time=5, statistic="value"),
+            Term(arm="b", measure="PPT", site="x", time=5, statistic="value", coef=-1),
+        ],
+    )
+    assert (est.value, est.low, est.high) == (0.5, 0.5, 0.5)

@@ -124,9 +124,11 @@ def contrast(cohort: Cohort, terms: list[Term]) -> Estimate:
     means = [float(a.mean()) for a in arms]
     var_n = [float(a.var(ddof=1)) / a.count() for a in arms]
     se = math.sqrt(sum(var_n))
+    value = sum(means)
+    if se == 0.0:  # no between-subject variance (a deterministic read-out): the difference is exact
+        return Estimate(value, value, value, int(sum(a.count() for a in arms)))
     df = sum(var_n) ** 2 / sum(v**2 / (a.count() - 1) for v, a in zip(var_n, arms, strict=True) if a.count() > 1)
     half = float(stats.t.ppf(0.975, df)) * se
-    value = sum(means)
     return Estimate(value, value - half, value + half, int(sum(a.count() for a in arms)))
 
 
