@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from eihlab.model import periphery, system
-from eihlab.model.body import N_REGIONS
 from eihlab.model.inputs import Inputs
 from eihlab.population.cohort import CohortDraw
 from eihlab.protocol.qst import PROBES, NoiseStream, ProbeContext, draws_per_measure, unit_of
@@ -66,7 +65,6 @@ def simulate_chunk(
     edges = {k: np.full(n, v) for k, v in gains.edges.items()}
     nodes = {k: np.full(n, v) for k, v in gains.nodes.items()}
     g = Perturbation(edges, nodes)  # type: ignore[arg-type]
-    chunk_sched = schedule
     state = initial if initial is not None else system.steady_state(params, Inputs.rest(n), g.edges, g.nodes)
 
     k_draws = _SESSION_DRAWS + sum(draws_per_measure(m) for p in schedule.probes for m in p.measures)
@@ -88,7 +86,7 @@ def simulate_chunk(
         while probes and probes[0].time <= t + 1e-9:
             probe = probes.pop(0)
             if ctx is None:
-                ctx = system.evaluate(state, params, chunk_sched.inputs_at(t), g.edges, g.nodes)
+                ctx = system.evaluate(state, params, schedule.inputs_at(t), g.edges, g.nodes)
             pc = ProbeContext(ctx, species, session, noise)
             for m in probe.measures:
                 values, censored = PROBES[m.measure](pc, m)
@@ -104,11 +102,11 @@ def simulate_chunk(
                 cols["unit"].append(np.full(n * trials, unit_of(m), dtype=object))
                 cols["censored"].append(censored.reshape(-1))
 
-    for t, dt in chunk_sched.grid():
-        inputs = chunk_sched.inputs_at(t)
+    for t, dt in schedule.grid():
+        inputs = schedule.inputs_at(t)
         ctx = system.evaluate(state, params, inputs, g.edges, g.nodes)
         take_probes(t, ctx)
-        bout = chunk_sched.bout_at(t)
+        bout = schedule.bout_at(t)
         dt_eff: np.ndarray | float = dt
         if bout is not None and bout.to_exhaustion:
             key = id(bout)
@@ -116,7 +114,7 @@ def simulate_chunk(
                 stretch[key] = _exhaustion_stretch(bout, state, params, inputs, g)
             dt_eff = dt * stretch[key]
         state = system.advance(state, ctx, dt_eff)
-    system.check_finite(state, f"t = {chunk_sched.end:g} min")
+    system.check_finite(state, f"t = {schedule.end:g} min")
     take_probes(float("inf"), None)
     return cols
 
@@ -152,4 +150,4 @@ def simulate_arm(
     return pd.DataFrame(columns)
 
 
-__all__ = ["Perturbation", "simulate_arm", "simulate_chunk", "CHUNK", "N_REGIONS"]
+__all__ = ["Perturbation", "simulate_arm", "simulate_chunk", "CHUNK"]

@@ -29,7 +29,7 @@ State = dict[str, np.ndarray]
 Params = dict[str, np.ndarray]
 Gains = Mapping[str, np.ndarray | float]
 
-_NONNEG = {s.name for s in STATES} - set()
+_NONNEG = frozenset(s.name for s in STATES)
 _CAPPED_AT_ONE = {"fatigue"}
 
 

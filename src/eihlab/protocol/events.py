@@ -8,6 +8,7 @@ turns any event into a series (``every: 1 d, count: 10``); an exercise event wit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -23,17 +24,23 @@ def _minutes(v: object) -> object:
     return v if v == "to_exhaustion" else to_minutes(v, "time")
 
 
-def _region(v: str) -> str:
-    if v not in REGION_GROUPS:
-        raise ValueError(f"unknown body region {v!r}; allowed: {', '.join(sorted(REGION_GROUPS))}")
-    return v
+def _one_of(names: Iterable[str], what: str) -> AfterValidator:
+    """A validator accepting only ``names``; the error lists them."""
+    allowed = tuple(names)
+
+    def check(v: str) -> str:
+        if v not in allowed:
+            raise ValueError(f"unknown {what} {v!r}; allowed: {', '.join(sorted(allowed))}")
+        return v
+
+    return AfterValidator(check)
 
 
 Minutes = Annotated[float, BeforeValidator(_minutes)]
 """A time: a number of minutes, or a string with a unit ('30 min', '3 d')."""
 PositiveMinutes = Annotated[float, BeforeValidator(_minutes), Field(gt=0)]
 """A positive duration (minutes or a string with a unit)."""
-Region = Annotated[str, AfterValidator(_region)]
+Region = Annotated[str, _one_of(REGION_GROUPS, "body region")]
 """A body region or region group of :data:`eihlab.model.body.REGION_GROUPS`."""
 
 
@@ -52,15 +59,8 @@ class Intensity(_Strict):
     """An intensity in the unit the user has (``{value: 70, unit: "%HRR"}``)."""
 
     value: float
-    unit: str
+    unit: Annotated[str, _one_of(INTENSITY_UNITS, "unit")]
     mode: str | None = None
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v: str) -> str:
-        if v not in INTENSITY_UNITS:
-            raise ValueError(f"unknown unit {v!r}; allowed: {', '.join(INTENSITY_UNITS)}")
-        return v
 
 
 class _Timed(_Strict):
@@ -82,7 +82,7 @@ class ExerciseEvent(_Timed):
     """
 
     kind: Literal["exercise"] = "exercise"
-    type: str
+    type: Annotated[str, _one_of(EXERCISE_TYPES, "exercise type")]
     intensity: Intensity | None = None
     duration: PositiveMinutes | Literal["to_exhaustion"] = 30.0
     max_duration: PositiveMinutes = 60.0
@@ -92,13 +92,6 @@ class ExerciseEvent(_Timed):
     body_region: Region | None = None
     weeks: int | None = Field(default=None, ge=1, le=104)
     sessions_per_week: int | None = Field(default=None, ge=1, le=14)
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, v: str) -> str:
-        if v not in EXERCISE_TYPES:
-            raise ValueError(f"unknown exercise type {v!r}; allowed: {', '.join(sorted(EXERCISE_TYPES))}")
-        return v
 
     @model_validator(mode="after")
     def _programme(self) -> ExerciseEvent:
@@ -124,15 +117,8 @@ class DrugEvent(_Timed):
     """A dose of an agent (mg/kg; for ``nr1_vector`` the expression level)."""
 
     kind: Literal["drug"] = "drug"
-    agent: str
+    agent: Annotated[str, _one_of(AGENTS, "agent")]
     dose_mg_kg: float | None = Field(default=None, gt=0)
-
-    @field_validator("agent")
-    @classmethod
-    def _agent(cls, v: str) -> str:
-        if v not in AGENTS:
-            raise ValueError(f"unknown agent {v!r}; allowed: {', '.join(sorted(AGENTS))}")
-        return v
 
     def dose(self) -> float:
         """The dose, or the agent's typical dose."""
@@ -197,7 +183,7 @@ class Measure(_Strict):
     cut-off 20 s; von Frey filaments of the species' usual set.
     """
 
-    measure: str
+    measure: Annotated[str, _one_of(MEASURES, "measure")]
     site: str | None = None
     trials: int = Field(default=2, ge=1, le=10)
     ramp_rate: float | None = Field(default=None, gt=0)
@@ -209,13 +195,6 @@ class Measure(_Strict):
     paradigm: Literal["parallel", "sequential"] = "parallel"
     conditioning: Conditioning = Conditioning()
     quantity: str | None = None
-
-    @field_validator("measure")
-    @classmethod
-    def _measure(cls, v: str) -> str:
-        if v not in MEASURES:
-            raise ValueError(f"unknown measure {v!r}; allowed: {', '.join(MEASURES)}")
-        return v
 
     @model_validator(mode="after")
     def _needs(self) -> Measure:

@@ -16,7 +16,7 @@ from typing import cast
 import numpy as np
 
 from eihlab.model.body import N_REGIONS, REGIONS, region_indices
-from eihlab.model.inputs import DRUGS, FAMILIES, Inputs
+from eihlab.model.inputs import FAMILIES, Inputs
 from eihlab.model.pharmacology import AGENTS
 from eihlab.population.conditions import INJURY_SEVERITY
 from eihlab.protocol.events import (
@@ -284,4 +284,4 @@ def _add_exercise(sched: Schedule, ev: ExerciseEvent, phys: SubjectPhysiology, w
             t += set_minutes + ev.rest_between_sets
 
 
-__all__ = ["Schedule", "build_schedule", "DRUGS"]
+__all__ = ["Schedule", "build_schedule"]
