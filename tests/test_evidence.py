@@ -128,14 +128,32 @@ def test_cli_json_shape_and_strict(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["total"] == 2 and data["passed"] == 1
+    assert data["fitted"]["total"] + data["held_out"]["total"] == 2
     first = data["results"][0]
-    assert {"id", "ref", "passed", "expectations", "message"} <= set(first)
+    assert {"id", "ref", "passed", "expectations", "message", "fitted"} <= set(first)
     assert {"text", "value", "passed"} <= set(first["expectations"][0])
     strict = CliRunner().invoke(
         app, ["evidence", "run", "--findings", str(path), "--strict", "--quiet", "--out", str(tmp_path / "rep")]
     )
     assert strict.exit_code == 1
     assert (tmp_path / "rep" / "report.html").exists() and (tmp_path / "rep" / "evidence.json").exists()
+
+
+def test_workers_do_not_change_the_numbers() -> None:
+    """Entries spread over processes give the same estimates, in the input order."""
+    other = _entry("other_seed")
+    other["seed"] = 11
+    entries = [Entry.model_validate(e) for e in (_entry("a"), other, _entry("b"))]
+    serial, parallel = run_entries(entries), run_entries(entries, workers=2)
+    assert [r.entry.id for r in parallel] == ["a", "other_seed", "b"]
+    assert [r.expectations[0].estimate for r in serial] == [r.expectations[0].estimate for r in parallel]
+
+
+def test_known_failures_name_bundled_entries() -> None:
+    from eihlab.evidence.runner import known_failures
+
+    ids = {e.id for e in load_entries()}
+    assert set(known_failures()) <= ids
 
 
 def test_bad_entry_names_the_field(tmp_path) -> None:

@@ -225,7 +225,7 @@ def test_probe_values_stay_within_device_ranges(seed: int) -> None:
     """For parameter draws anywhere in the bounds, every QST value is finite and inside its device range."""
     from eihlab.model.body import SITES
     from eihlab.protocol.events import Measure
-    from eihlab.protocol.qst import PROBES, NoiseStream, ProbeContext
+    from eihlab.protocol.qst import FILAMENTS_G, PROBES, NoiseStream, ProbeContext, draws_per_measure
 
     rng = np.random.default_rng(seed)
     n = 4
@@ -241,14 +241,32 @@ def test_probe_values_stay_within_device_ranges(seed: int) -> None:
         "EPT": (0.0, 50.0),
         "cold_pressor_tolerance": (0.0, 180.0),
         "pain_rating": (0.0, 100.0),
-        "von_frey": (0.0, 15.0),
+        "von_frey": (0.0, float(FILAMENTS_G["rat"][-1])),
         "hargreaves": (0.0, 20.0),
     }
     for measure, (lo, hi) in ranges.items():
         species = "rat" if measure in ("von_frey", "hargreaves") else "human"
         site = "hind_paw_left" if species == "rat" else "quadriceps_right"
-        pc = ProbeContext(ctx, species, rng.standard_normal((n, 5)), NoiseStream(rng.standard_normal((n, 8))))
+        draws = draws_per_measure(Measure(measure=measure, site=site, trials=2))
+        pc = ProbeContext(ctx, species, rng.standard_normal((n, 5)), NoiseStream(rng.standard_normal((n, draws))))
         values, _ = PROBES[measure](pc, Measure(measure=measure, site=site, trials=2))
         assert np.all(np.isfinite(values)), measure
         assert np.all((values >= lo) & (values <= hi)), (measure, values)
     assert SITES
+
+
+def test_up_down_recovers_the_threshold_and_censors_at_the_set() -> None:
+    """Chaplan's up-down on simulated animals: unbiased inside the filament set, censored at its ends."""
+    from eihlab.protocol.qst import FILAMENTS_G, up_down
+
+    rng = np.random.default_rng(7)
+    grid = FILAMENTS_G["rat"]
+    for true_g in (1.0, 2.5, 5.0):
+        values, censored = up_down(np.full(3000, np.log10(true_g)), rng.standard_normal((3000, 14)), grid, 2.04, 0.1)
+        assert abs(np.mean(np.log10(values)) - np.log10(true_g)) < 0.03 and not censored.any()
+    values, censored = up_down(np.full(50, np.log10(40.0)), rng.standard_normal((50, 14)), grid, 2.04, 0.1)
+    assert censored.all() and np.allclose(values, grid[-1])
+    # forced responses O X O X O X from 2.04 g: Chaplan's pattern ending at 3.63 g (handle 4.56) gives 2.81 g
+    z = np.array([[9.0, -9.0, 9.0, -9.0, 9.0, -9.0] + [0.0] * 8])
+    value, censored = up_down(np.array([np.log10(2.7)]), z, grid, 2.04, 0.1)
+    assert value[0] == pytest.approx(2.805, abs=0.01) and not censored[0]

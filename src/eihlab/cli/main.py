@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -63,6 +64,11 @@ def list_experiments() -> None:
         typer.echo(f"{name}\t{exp.cohort.species}\t{exp.reference or '-'}")
 
 
+_WORKERS_HELP = "Local worker processes (0 = all cores); results do not depend on it."
+_SCHED_HELP = "Dask scheduler address (tcp://HOST:PORT): run the shards on that cluster."
+_RESUME_HELP = "Reuse the finished shards of an interrupted run with the same settings."
+
+
 @app.command()
 def run(
     experiment: Annotated[str, typer.Argument(help="Path to an experiment YAML, or a bundled name.")],
@@ -70,24 +76,37 @@ def run(
     n: Annotated[int | None, typer.Option("--n", min=1, help="Override the cohort size.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Override the cohort seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 1,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", envvar="EIHLAB_SCHEDULER", help=_SCHED_HELP)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help=_RESUME_HELP)] = False,
 ) -> None:
     """Simulate an experiment and write observations.csv, summary.csv, figures/ and experiment.yaml."""
+    from eihlab.engine.shards import shard_progress
+    from eihlab.engine.store import ShardStore, default_shard_dir
     from eihlab.experiment.io import write_result
     from eihlab.experiment.runner import load_experiment, run_experiment
 
+    shards = default_shard_dir(out)
     try:
         exp = load_experiment(experiment)
         start = time.perf_counter()
-        if quiet:
-            result = run_experiment(exp, n=n, seed=seed)
-        else:
-            with console.status("simulating") as status:
-                result = run_experiment(
-                    exp, n=n, seed=seed, progress=lambda arm: status.update(f"simulating arm {arm}")
-                )
+        with shard_progress(console, quiet=quiet) as bar:
+            result = run_experiment(
+                exp,
+                n=n,
+                seed=seed,
+                workers=workers,
+                scheduler=scheduler or None,
+                shard_dir=shards,
+                resume=resume,
+                on_shard=bar.shards(f"simulating {exp.name}"),
+            )
         write_result(result, out)
+        ShardStore.discard(shards)
     except (EihlabError, OSError) as err:
         _fail(err)
+    except KeyboardInterrupt:
+        _interrupted(shards)
     if not quiet:
         console.print(
             f"{exp.name}: {result.observations.subject.nunique()} subjects, "
@@ -104,6 +123,7 @@ def evidence_run(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write report.html and evidence.json here.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any entry fails.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0 = all cores).")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet")] = False,
 ) -> None:
     """Run the evidence entries and print id, reference, expectation, simulated value with CI and pass/fail."""
@@ -113,21 +133,27 @@ def evidence_run(
 
     try:
         entries = load_entries(findings, only)
+        workers = workers or (os.cpu_count() or 1)
         if quiet or as_json:
-            results = run_entries(entries)
+            results = run_entries(entries, workers=workers)
         else:
             from rich.progress import Progress
 
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("evidence", total=len(entries))
-                results = run_entries(entries, progress=lambda _id: bar.advance(task))
+                results = run_entries(entries, progress=lambda _id: bar.advance(task), workers=workers)
         report = write_report(results, out) if out is not None else None
     except EihlabError as err:
         _fail(err)
     if as_json:
         typer.echo(json.dumps(to_json(results), indent=1, default=float))
     else:
-        table = Table(title=f"evidence: {sum(r.passed for r in results)} of {len(results)} pass")
+        split = to_json(results)
+        table = Table(
+            title=f"evidence: {split['passed']} of {split['total']} pass (calibrated to: "
+            f"{split['fitted']['passed']}/{split['fitted']['total']}; held out: "
+            f"{split['held_out']['passed']}/{split['held_out']['total']})"
+        )
         for col in ("id", "reference", "expectation", "simulated (95 % CI)", "pass"):
             table.add_column(col, overflow="fold")
         for r in results:
@@ -156,28 +182,59 @@ def suite(
         Path, typer.Option("--out", help="Output folder for all bundled experiments and the report.")
     ] = Path("results"),
     quiet: Annotated[bool, typer.Option("--quiet")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 1,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", envvar="EIHLAB_SCHEDULER", help=_SCHED_HELP)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help=_RESUME_HELP)] = False,
 ) -> None:
     """Run every bundled experiment and write an index report (the README's main job)."""
+    from eihlab.engine.executors import make_executor
+    from eihlab.engine.shards import shard_progress
+    from eihlab.engine.store import ShardStore
     from eihlab.experiment.io import write_result
     from eihlab.experiment.report import write_suite_report
     from eihlab.experiment.runner import bundled_names, load_experiment, run_experiment
 
     names = bundled_names()
     rows = []
+    shards = out / ".shards"
     try:
-        from rich.progress import track
-
-        for name in track(names, description="experiments", disable=quiet, console=console):
-            exp = load_experiment(name)
-            start = time.perf_counter()
-            result = run_experiment(exp)
-            write_result(result, out / name)
-            rows.append((exp, result, time.perf_counter() - start))
+        with make_executor(workers, scheduler or None) as executor, shard_progress(console, quiet=quiet) as bar:
+            step = bar.counter("experiments", len(names))
+            for name in names:
+                exp = load_experiment(name)
+                start = time.perf_counter()
+                on_shard = bar.shards(name)
+                result = run_experiment(
+                    exp, executor=executor, shard_dir=shards / name, resume=resume, on_shard=on_shard
+                )
+                write_result(result, out / name)
+                rows.append((exp, result, time.perf_counter() - start))
+                step()
         report = write_suite_report(rows, out)
+        ShardStore.discard(shards)
     except EihlabError as err:
         _fail(err)
+    except KeyboardInterrupt:
+        _interrupted(shards)
     if not quiet:
         console.print(f"{len(rows)} experiments → {report}")
+
+
+def _interrupted(shards: Path) -> None:
+    typer.echo(f"interrupted: finished shards are kept in {shards}; run again with --resume to continue", err=True)
+    raise typer.Exit(130)
+
+
+from eihlab.cli.calibrate import calibrate_cmd  # noqa: E402
+from eihlab.cli.trials import sensitivity, trial  # noqa: E402
+
+app.command("calibrate")(calibrate_cmd)
+app.command("trial")(trial)
+app.command("sensitivity")(sensitivity)
+
+from eihlab.cli.analyze import analyze as analyze_cmd  # noqa: E402
+
+app.command("analyze")(analyze_cmd)
 
 
 def main() -> None:  # pragma: no cover

@@ -180,3 +180,40 @@ def judge(exp: Expectation, est: Estimate) -> bool:
             low = -math.inf if exp.low is None else exp.low
             high = math.inf if exp.high is None else exp.high
             return low <= v <= high
+
+
+def shortfall(exp: Expectation, est: Estimate, margin: float = 0.0) -> float:
+    r"""How far an estimate is from meeting its expectation (0 when :func:`judge` passes); the calibration loss.
+
+    A continuous counterpart of :func:`judge`, in units of the expectation's own scale:
+
+    * CI rules (``increase``, ``decrease``, ``positive``, ``negative``, ``not_*``): the distance by which the
+      decisive 95 % limit misses 0, divided by the half-width of the interval (so 1 means "one CI half-width
+      short"); an estimate without an interval uses ``max(|value|, 1e-9)`` as its scale;
+    * ``within``: the distance of the point estimate outside ``[low, high]``, divided by ``high - low`` (or by
+      ``|bound|`` for one-sided bounds). A ``margin`` (a fraction of that scale) narrows the range on both
+      sides, so that a calibration aims inside the tolerance rather than at its edge.
+
+    A non-finite estimate scores 10 (worse than any plausible miss).
+    """
+    v, lo, hi = est.value, est.low, est.high
+    if not math.isfinite(v):
+        return 10.0
+    half = (hi - lo) / 2.0 if math.isfinite(lo) and math.isfinite(hi) and hi > lo else max(abs(v), 1e-9)
+    lo = v if not math.isfinite(lo) else lo
+    hi = v if not math.isfinite(hi) else hi
+    eps = 1e-9  # a limit exactly at 0 fails judge(), so it must score above 0 here
+    match exp.expect:
+        case "increase" | "positive":
+            return 0.0 if lo > 0 else (eps - lo) / half
+        case "decrease" | "negative":
+            return 0.0 if hi < 0 else (eps + hi) / half
+        case "not_increase":
+            return lo / half if lo > 0 else 0.0
+        case "not_decrease":
+            return -hi / half if hi < 0 else 0.0
+        case _:
+            low = -math.inf if exp.low is None else exp.low
+            high = math.inf if exp.high is None else exp.high
+            width = high - low if math.isfinite(high - low) else max(abs(low if math.isfinite(low) else high), 1e-9)
+            return max(0.0, low + margin * width - v, v - high + margin * width) / width

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from eihlab.evidence.runner import EntryResult, as_json
+from eihlab.evidence.runner import EntryResult, as_json, fitted_ids, known_failures
 from eihlab.evidence.schema import LEVELS, Expectation
 from eihlab.stats import plot_time_courses
 
@@ -23,9 +23,11 @@ def _bounds(exp: Expectation) -> str:
     return "" if exp.low is None and exp.high is None else f" [{exp.low}, {exp.high}]"
 
 
-def _entry_html(r: EntryResult, fig_dir: Path) -> str:
+def _entry_html(r: EntryResult, fig_dir: Path, fitted: bool = False, reason: str = "") -> str:
     e = r.entry
     status = "<span class='pass'>PASS</span>" if r.passed else "<span class='fail'>FAIL</span>"
+    if fitted:
+        status += " <i>(calibration target: fitted, not predicted)</i>"
     design = ""
     if r.result is not None:
         exp = r.result.experiment
@@ -47,6 +49,8 @@ def _entry_html(r: EntryResult, fig_dir: Path) -> str:
             figs += f"<img alt='{html.escape(png.stem)}' src='data:image/png;base64,{data}'>"
     msg = f"<p class='fail'>{html.escape(r.message)}</p>" if r.message else ""
     note = f"<p><b>Ambiguity</b>: {html.escape(e.ambiguity)}</p>" if e.ambiguity else ""
+    if reason and not r.passed:
+        note += f"<p><b>Why the model fails</b>: {html.escape(reason)}</p>"
     return (
         f"<details {'open' if not r.passed else ''}><summary><b>{html.escape(e.id)}</b> — "
         f"{html.escape(e.ref)} — {status}</summary>{design}{note}{msg}"
@@ -65,6 +69,12 @@ def write_report(results: list[EntryResult], out: Path) -> Path:
         summary = as_json(results)
         (tmp / "evidence.json").write_text(json.dumps(summary, indent=1, default=float), encoding="utf-8")
         fig_dir = tmp / "figures"
+        fitted = fitted_ids()
+        reasons = known_failures()
+
+        def entry_html(r: EntryResult) -> str:
+            return _entry_html(r, fig_dir, r.entry.id in fitted, reasons.get(r.entry.id, ""))
+
         parts = [
             f"<html><head><meta charset='utf-8'><title>eihlab evidence report</title><style>{_STYLE}</style>"
             "</head><body><h1>eihlab evidence report</h1>",
@@ -72,6 +82,9 @@ def write_report(results: list[EntryResult], out: Path) -> Path:
             "the review (Xu &amp; You 2022) or a calibration target, simulated without the model knowing "
             "which study it is; an expectation is met when the 95 % CI of the simulated cohort lies on "
             "the claimed side (see <code>eihlab.evidence.evaluate</code>).</p>",
+            f"<p>Calibration targets the parameter defaults were fitted to: <b>{summary['fitted']['passed']} of "
+            f"{summary['fitted']['total']}</b> pass; held out (predicted, not fitted): "
+            f"<b>{summary['held_out']['passed']} of {summary['held_out']['total']}</b> pass.</p>",
         ]
         table = "".join(
             f"<tr><td>{level}</td><td>{sum(r.passed for r in results if r.entry.level == level)}</td>"
@@ -81,11 +94,11 @@ def write_report(results: list[EntryResult], out: Path) -> Path:
         parts.append(f"<table><tr><th>level</th><th>pass</th><th>entries</th></tr>{table}</table>")
         failures = [r for r in results if not r.passed]
         if failures:
-            parts.append("<h2>Failures</h2>" + "".join(_entry_html(r, fig_dir) for r in failures))
+            parts.append("<h2>Failures</h2>" + "".join(entry_html(r) for r in failures))
         for level in LEVELS:
             passing = [r for r in results if r.entry.level == level and r.passed]
             if passing:
-                parts.append(f"<h2>{level}</h2>" + "".join(_entry_html(r, fig_dir) for r in passing))
+                parts.append(f"<h2>{level}</h2>" + "".join(entry_html(r) for r in passing))
         parts.append("</body></html>")
         (tmp / "report.html").write_text("\n".join(parts), encoding="utf-8")
         shutil.rmtree(fig_dir, ignore_errors=True)  # figures are embedded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,15 @@ from eihlab.evidence.schema import Entry, Expectation
 from eihlab.experiment.runner import Result, load_experiment, parse_experiment, run_experiment
 
 ENTRIES = Path(__file__).with_name("entries")
+KNOWN_FAILURES = Path(__file__).with_name("known_failures.yaml")
+"""Why the model fails an entry, where it does (shown in the report next to the failure; data, not code)."""
+
+
+def known_failures() -> dict[str, str]:
+    """``{entry id: reason}`` from :data:`KNOWN_FAILURES`."""
+    if not KNOWN_FAILURES.exists():
+        return {}
+    return {str(k): str(v) for k, v in (yaml.safe_load(KNOWN_FAILURES.read_text(encoding="utf-8")) or {}).items()}
 
 
 @dataclass
@@ -114,7 +124,7 @@ def run_entry(entry: Entry, cache: dict[tuple[str, int | None, int | None], Resu
     """Simulate an entry's experiment (reusing a cached run of the same experiment) and judge it."""
     out = EntryResult(entry)
     start = time.perf_counter()
-    key = (repr(entry.experiment), entry.n, entry.seed)
+    key = _simulation_key(entry)
     try:
         if cache is not None and key in cache:
             result = cache[key]
@@ -138,17 +148,74 @@ def run_entry(entry: Entry, cache: dict[tuple[str, int | None, int | None], Resu
     return out
 
 
-def run_entries(entries: list[Entry], progress: Callable[[str], None] | None = None) -> list[EntryResult]:
-    """Run entries in order, sharing simulations between entries that use the same experiment."""
+def _simulation_key(entry: Entry) -> tuple[str, int | None, int | None]:
+    return (repr(entry.experiment), entry.n, entry.seed)
+
+
+def group_by_simulation(entries: list[Entry]) -> list[list[Entry]]:
+    """Entries that share one simulation (same experiment, n and seed), largest groups first."""
+    groups: dict[tuple[str, int | None, int | None], list[Entry]] = {}
+    for e in entries:
+        groups.setdefault(_simulation_key(e), []).append(e)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def _run_group(entries: list[Entry]) -> list[EntryResult]:
     cache: dict[tuple[str, int | None, int | None], Result] = {}
-    results = []
-    for entry in entries:
-        if progress:
-            progress(entry.id)
-        results.append(run_entry(entry, cache))
-    return results
+    return [run_entry(e, cache) for e in entries]
+
+
+def run_entries(
+    entries: list[Entry], progress: Callable[[str], None] | None = None, workers: int = 1
+) -> list[EntryResult]:
+    """Run entries, sharing simulations between entries that use the same experiment; results in input order.
+
+    With ``workers > 1`` the groups of entries that share a simulation run in that many processes. Every
+    simulation is seeded by its entry, so the numbers do not depend on ``workers``.
+    """
+    if workers <= 1:
+        cache: dict[tuple[str, int | None, int | None], Result] = {}
+        results = []
+        for entry in entries:
+            if progress:
+                progress(entry.id)
+            results.append(run_entry(entry, cache))
+        return results
+    by_id: dict[str, EntryResult] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_group, group) for group in group_by_simulation(entries)]
+        for future in as_completed(futures):
+            for r in future.result():
+                by_id[r.entry.id] = r
+                if progress:
+                    progress(r.entry.id)
+    return [by_id[e.id] for e in entries]
+
+
+def fitted_ids() -> set[str]:
+    """Ids of the entries the bundled parameter defaults were calibrated to (``model/calibrated.yaml``)."""
+    from eihlab.model.registry import read_calibration
+
+    return {t for record in read_calibration()["parameters"].values() for t in record["targets"]}
 
 
 def as_json(results: list[EntryResult]) -> dict[str, Any]:
-    """``{"total", "passed", "results": [...]}``."""
-    return {"total": len(results), "passed": sum(r.passed for r in results), "results": [r.as_dict() for r in results]}
+    """``{"total", "passed", "fitted", "held_out", "results": [...]}``.
+
+    ``fitted`` and ``held_out`` split the pass count into entries the defaults were calibrated to and the
+    rest (predicted, not fitted); each result carries ``"fitted": true|false``.
+    """
+    fitted = fitted_ids()
+    rows = [{**r.as_dict(), "fitted": r.entry.id in fitted} for r in results]
+
+    def count(flag: bool) -> dict[str, int]:
+        chosen = [r for r in results if (r.entry.id in fitted) is flag]
+        return {"total": len(chosen), "passed": sum(r.passed for r in chosen)}
+
+    return {
+        "total": len(results),
+        "passed": sum(r.passed for r in results),
+        "fitted": count(True),
+        "held_out": count(False),
+        "results": rows,
+    }

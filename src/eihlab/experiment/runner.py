@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,11 +17,15 @@ from eihlab.engine.simulate import Perturbation, simulate_arm
 from eihlab.errors import InputError
 from eihlab.experiment.schema import Arm, Experiment
 from eihlab.model.registry import EDGE_BY_ID, NODE_BY_NAME, resolve_edge, resolve_node
-from eihlab.population.cohort import CohortDraw, check_overrides, sample_cohort
+from eihlab.population.cohort import check_overrides, sample_cohort
 from eihlab.population.conditions import get_condition
 from eihlab.protocol.events import InjuryEvent
 from eihlab.protocol.schedule import Schedule, build_schedule
 from eihlab.stats import net_change, summarise
+
+if TYPE_CHECKING:
+    from eihlab.engine.executors import Executor
+    from eihlab.engine.shards import ShardDone
 
 LIBRARY = Path(__file__).with_name("library")
 OBS_COLUMNS = ["subject", "arm", "time_min", "measure", "site", "trial", "value", "unit", "censored"]
@@ -128,65 +133,154 @@ def validate_experiment(exp: Experiment) -> None:
             raise InputError(f"{where}.events", "no probe", "at least one probe event per arm")
 
 
+def arm_observations(
+    exp: Experiment, index: int, lo: int = 0, hi: int | None = None, *, chunk: int | None = None
+) -> pd.DataFrame:
+    """Sample and simulate subjects ``lo:hi`` (positions in the arm's cohort) of arm ``index``.
+
+    Parameters
+    ----------
+    exp
+        A validated experiment (cohort size and seed already resolved).
+    index
+        The arm.
+    lo, hi
+        Positions in the arm's cohort (default: all ``exp.cohort.n``). In a parallel design arm ``i``'s
+        subject ids are ``i * n + position``; in a crossover every arm has the ids ``0 .. n-1``.
+    chunk
+        Subjects integrated at once (default :data:`eihlab.engine.simulate.CHUNK`). It never changes a
+        subject's numbers, only the row order (rows go chunk by chunk, then probe, measure, subject, trial).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The observations with the columns :data:`OBS_COLUMNS`.
+    """
+    cohort = exp.cohort
+    arm = exp.arms[index]
+    hi = cohort.n if hi is None else hi
+    condition = get_condition(arm.condition or cohort.condition, cohort.species)
+    offset = index * cohort.n if exp.design == "parallel" else 0
+    ids = np.arange(offset + lo, offset + hi)
+    draw = sample_cohort(
+        cohort.species,
+        condition,
+        ids,
+        cohort.seed,
+        age_y=cohort.age_y,
+        female_fraction=cohort.female_fraction,
+        variability=cohort.variability,
+        overrides={**cohort.parameters, **arm.parameters},
+    )
+    events = list(arm.events)
+    if condition.injury and not any(isinstance(e, InjuryEvent) for e in events):
+        events.append(
+            InjuryEvent.model_validate(
+                dict(model=condition.injury, side=condition.injury_side, at=-condition.onset_days * 1440.0)
+            )
+        )
+
+    def schedule_for(lo: int, hi: int) -> Schedule:
+        phys = dataclasses.replace(
+            draw.physiology,
+            **{
+                f.name: getattr(draw.physiology, f.name)[lo:hi]
+                for f in dataclasses.fields(draw.physiology)
+                if f.name != "species"
+            },
+        )
+        return build_schedule(events, phys, field=f"arms[{index}].events")
+
+    obs = simulate_arm(
+        schedule_for,
+        draw,
+        species=cohort.species,
+        seed=cohort.seed,
+        arm_index=index,
+        gains=_perturbation(arm, f"arms[{index}]"),
+        chunk=chunk,
+    )
+    obs.insert(1, "arm", arm.name)
+    return obs
+
+
 def run_experiment(
     exp: Experiment,
     *,
     n: int | None = None,
     seed: int | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    shard_dir: Path | None = None,
+    resume: bool = False,
+    on_shard: Callable[[ShardDone], None] | None = None,
+    executor: Executor | None = None,
+    chunk: int | None = None,
+    shard_size: int | None = None,
 ) -> Result:
-    """Simulate every arm of an experiment and summarise it."""
+    """Simulate every arm of an experiment and summarise it.
+
+    With the defaults the arms run one after the other in this process. Any of ``workers``, ``scheduler``,
+    ``executor``, ``shard_dir``, ``on_shard`` or ``shard_size`` splits the run into seeded shards (see
+    :mod:`eihlab.engine.shards`); the result is identical, bit for bit and row for row, however it is split
+    and wherever the shards run.
+
+    Parameters
+    ----------
+    exp
+        The experiment.
+    n, seed
+        Override the cohort size and seed.
+    progress
+        Called with each arm's name as the arm starts (sharded: as its first shard finishes).
+    workers
+        Local worker processes: 1 (this process), 0 (every core) or N.
+    scheduler
+        Address of a Dask scheduler (``tcp://HOST:PORT``) to run the shards on; overrides ``workers``.
+    shard_dir
+        Write each finished shard here (atomically) so that an interrupted run can resume.
+    resume
+        Reuse the shards in ``shard_dir`` of an earlier run with the same settings (refused, with
+        :class:`eihlab.engine.store.StoreMismatchError`, when the settings differ).
+    on_shard
+        Called after each shard finishes (or is reused) with a :class:`eihlab.engine.shards.ShardDone`.
+    executor
+        An open executor to use (and leave open) instead of one made from ``workers``/``scheduler``.
+    chunk
+        Subjects integrated at once (default :data:`eihlab.engine.simulate.CHUNK`); affects row order only.
+    shard_size
+        Subjects per shard, rounded up to a multiple of ``chunk`` (default: one chunk).
+
+    Returns
+    -------
+    Result
+    """
     cohort = exp.cohort.model_copy(update={k: v for k, v in (("n", n), ("seed", seed)) if v is not None})
     exp = exp.model_copy(update={"cohort": cohort})
     validate_experiment(exp)
-    frames = []
-    for index, arm in enumerate(exp.arms):
-        if progress:
-            progress(arm.name)
-        condition = get_condition(arm.condition or cohort.condition, cohort.species)
-        offset = index * cohort.n if exp.design == "parallel" else 0
-        ids = np.arange(offset, offset + cohort.n)
-        draw = sample_cohort(
-            cohort.species,
-            condition,
-            ids,
-            cohort.seed,
-            age_y=cohort.age_y,
-            female_fraction=cohort.female_fraction,
-            variability=cohort.variability,
-            overrides={**cohort.parameters, **arm.parameters},
-        )
-        events = list(arm.events)
-        if condition.injury and not any(isinstance(e, InjuryEvent) for e in events):
-            events.append(
-                InjuryEvent.model_validate(
-                    dict(model=condition.injury, side=condition.injury_side, at=-condition.onset_days * 1440.0)
-                )
-            )
+    sharded = workers != 1 or any(x is not None for x in (scheduler, shard_dir, on_shard, executor, shard_size))
+    if sharded:
+        from eihlab.engine.shards import run_sharded
 
-        def schedule_for(
-            lo: int, hi: int, events: list = events, draw: CohortDraw = draw, index: int = index
-        ) -> Schedule:
-            phys = dataclasses.replace(
-                draw.physiology,
-                **{
-                    f.name: getattr(draw.physiology, f.name)[lo:hi]
-                    for f in dataclasses.fields(draw.physiology)
-                    if f.name != "species"
-                },
-            )
-            return build_schedule(events, phys, field=f"arms[{index}].events")
-
-        obs = simulate_arm(
-            schedule_for,
-            draw,
-            species=cohort.species,
-            seed=cohort.seed,
-            arm_index=index,
-            gains=_perturbation(arm, f"arms[{index}]"),
+        frames = run_sharded(
+            exp,
+            workers=workers,
+            scheduler=scheduler,
+            executor=executor,
+            shard_dir=shard_dir,
+            resume=resume,
+            on_shard=on_shard,
+            progress=progress,
+            chunk=chunk,
+            shard_size=shard_size,
         )
-        obs.insert(1, "arm", arm.name)
-        frames.append(obs)
+    else:
+        frames = []
+        for index, arm in enumerate(exp.arms):
+            if progress:
+                progress(arm.name)
+            frames.append(arm_observations(exp, index, chunk=chunk))
     observations = pd.concat(frames, ignore_index=True)[OBS_COLUMNS]
     observations = observations.astype({"subject": "int64", "trial": "int64", "censored": bool})
     summary = summarise(observations)

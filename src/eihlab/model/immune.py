@@ -11,6 +11,15 @@ Relaxation targets (τ in days; :math:`J` injury drive, :math:`L` training loads
 * IL-10: :math:`\mathrm{M2}` (SP11, [43]); M1 macrophages :math:`1 + k_J \hat J - k_{M1}\hat L_\text{all}` (SP13);
 * pro-inflammatory IL-1β/IL-2/IL-6/TNF-α: :math:`(1 + k_J\hat J + k_{p}(\mathrm{M1}-1))/(1 + (\mathrm{IL10}-1)_+)`
   (SP8, SP11b, [41][42]).
+* M2-derived opioid peptides at the injured nerve (a signal, no state):
+  :math:`\Omega = k_\Omega\,(\mathrm{M2}-1)_+ / (1 + c_\text{nal})` (SP20). IL-4-polarised M2
+  macrophages release β-endorphin and Met-enkephalin where they infiltrate injured tissue and relieve
+  neuropathic pain through peripheral opioid receptors, reversibly by naloxone (Celik et al. 2020,
+  doi:10.1172/jci.insight.133093; Pannell et al. 2016, doi:10.1186/s12974-016-0735-z). This serial
+  IL-4 → M2 → opioid route is how the review's two "abolishes" findings — naloxone after regular running
+  (SC4, [16]) and the IL-4 antagonist after low-intensity running (SP16, [46]) — can both hold. Ω lowers
+  the gain of sensitised input only (:mod:`eihlab.model.percept`): peripheral opioid receptors act in
+  injured, inflamed tissue (doi:10.1038/nm1001-1003).
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from eihlab.model._context import Context, saturating
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
 C = "immune"
+_CELIK = "doi:10.1172/jci.insight.133093"
+_PANNELL = "doi:10.1186/s12974-016-0735-z"
 A = "assumed: scale chosen so that regular exercise reverses injury-induced changes within 2-5 weeks; to be calibrated"
 
 NODES = (
@@ -34,6 +45,13 @@ NODES = (
     Node("IL5", "spinal", "cytokine", "anti-inflammatory IL-5", ("[46]",)),
     Node("macrophage_M1", "spinal", "immune_cell", "pro-inflammatory macrophages", ("[44]", "[46]")),
     Node("macrophage_M2", "spinal", "immune_cell", "anti-inflammatory macrophages", ("[43]", "[46]")),
+    Node(
+        "M2_opioid",
+        "periphery",
+        "transmitter",
+        "β-endorphin/Met-enkephalin released by M2 macrophages at the injured nerve",
+        (_CELIK, _PANNELL),
+    ),
 )
 EDGES = (
     Edge(
@@ -66,6 +84,17 @@ EDGES = (
     ),
     Edge("SP15b", "injury", "IL4", -1, "nerve injury lowers IL-4, IL-1ra, IL-5", "T3", ("[46]",)),
     Edge("SP13b", "injury", "macrophage_M1", +1, "injury recruits M1 macrophages", "T3", ("[44]",)),
+    Edge("SP20", "macrophage_M2", "M2_opioid", +1, "M2 macrophages release opioid peptides", "T3", (_CELIK, _PANNELL)),
+    Edge(
+        "SP21",
+        "M2_opioid",
+        "peripheral_sensitisation",
+        -1,
+        "peripheral opioid analgesia in injured tissue (naloxone-sensitive)",
+        "T1",
+        (_CELIK, "doi:10.1038/nm1001-1003"),
+    ),
+    Edge("PH1b", "naloxone", "M2_opioid", -1, "naloxone blocks peripheral opioid receptors", "T1", ("[16]", _CELIK)),
 )
 PARAMETERS = (
     Param("tau_cytokine", 2880.0, "min", 720.0, 10080.0, A, "time constant of cytokine levels", 0.0, C),
@@ -89,6 +118,17 @@ PARAMETERS = (
     Param("k_load_m1", 0.6, "1", 0.0, 0.9, "[44][46]", "fractional M1 fall with training", 0.3, C),
     Param("k_injury_proinflammatory", 1.0, "1", 0.0, 4.0, "[41][42]", "pro-inflammatory rise with injury", 0.3, C),
     Param("k_m1_proinflammatory", 0.5, "1", 0.0, 2.0, "[44]", "pro-inflammatory secretion per M1 excess", 0.3, C),
+    Param(
+        "k_m2_opioid",
+        1.5,
+        "1",
+        0.0,
+        5.0,
+        f"assumed: M2-opioid analgesia comparable to the injury's sensitisation ({_CELIK}); to be calibrated",
+        "log-gain reduction of sensitised input per unit M2 excess",
+        0.3,
+        C,
+    ),
 )
 STATES = (
     StateVar("il4", "IL4", "1", 1.0, "IL-4 (with IL-1ra, IL-5), relative to healthy"),
@@ -137,3 +177,12 @@ def dynamics(ctx: Context) -> None:
     # IL-10 suppresses pro-inflammatory cytokine production (doi:10.1146/annurev.immunol.19.1.683)
     suppression = 1.0 + ctx.g("SP11b") * np.maximum(ctx.sig["il10_signal"] - 1.0, 0.0)
     ctx.relax("proinflammatory", ctx.node("IL1b") * np.maximum(pro, 0.0) / suppression, tc)
+    blocker = ctx.g("PH1b") * (ctx.u.drug_level("naloxone") + ctx.u.drug_level("naltrexone"))
+    ctx.signal(
+        "m2_opioid",
+        ctx.node("M2_opioid")
+        * ctx.g("SP20")
+        * p["k_m2_opioid"]
+        * np.maximum(s["macrophage_m2"] - 1.0, 0.0)
+        / (1.0 + blocker),
+    )

@@ -238,6 +238,18 @@ PARAMETERS = (
         C,
     ),
     Param(
+        "vf_psychometric_sd",
+        0.1,
+        "log10 g",
+        0.02,
+        0.4,
+        "assumed: withdrawal probability rises from 16 % to 84 % over ±0.1 log10 g, about half of Chaplan's "
+        "filament step (δ = 0.224), the spread Dixon's up-down design is meant for",
+        "psychometric spread of paw withdrawal around the 50 % threshold",
+        0.0,
+        C,
+    ),
+    Param(
         "vf_mouse_g",
         1.2,
         "g",
@@ -339,6 +351,7 @@ class PerceptState:
     """What the perception map needs from the model at one instant, for n subjects."""
 
     psens_site: np.ndarray
+    peripheral_opioid: np.ndarray
     central_sens: np.ndarray
     inhibition: np.ndarray
     facilitation: np.ndarray
@@ -368,6 +381,7 @@ def log_gain(
     disc = -(ps.vm_weight - ref["vm_weight"]) if thermal else (ps.md_weight - ref["md_weight"])
     return np.asarray(
         np.log(ps.psens_site)
+        - ps.peripheral_opioid * (1.0 - 1.0 / ps.psens_site)
         + c * ps.central_sens
         - a * (inh - ref["inhibition"])
         + b * (ps.facilitation - ref["facilitation"])

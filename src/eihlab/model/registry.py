@@ -6,9 +6,14 @@ knock-outs and the evaluation order of the dynamics.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import yaml
 
 from eihlab.errors import InputError
 from eihlab.model import (
@@ -45,12 +50,78 @@ ALL_COMPONENTS: tuple[ModuleType, ...] = (*DYNAMIC_COMPONENTS, pathology, pharma
 
 NODES: tuple[Node, ...] = tuple(n for c in ALL_COMPONENTS for n in c.NODES)
 EDGES: tuple[Edge, ...] = tuple(e for c in ALL_COMPONENTS for e in c.EDGES)
-PARAMETERS: tuple[Param, ...] = tuple(p for c in (*ALL_COMPONENTS, percept) for p in c.PARAMETERS)
+DECLARED_PARAMETERS: tuple[Param, ...] = tuple(p for c in (*ALL_COMPONENTS, percept) for p in c.PARAMETERS)
+"""Parameters as the component modules declare them (before calibration)."""
 STATES: tuple[StateVar, ...] = tuple(s for c in DYNAMIC_COMPONENTS for s in c.STATES)
 
 NODE_BY_NAME: dict[str, Node] = {n.name: n for n in NODES}
 EDGE_BY_ID: dict[str, Edge] = {e.id: e for e in EDGES}
+CALIBRATION_FILE = Path(__file__).with_name("calibrated.yaml")
+"""Fitted defaults written by ``eihlab calibrate``: the source of truth for every ``calibrated`` parameter."""
+
+
+def read_calibration(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
+    """The calibration file as a mapping (``{"parameters": {}}`` when there is none)."""
+    if not path.exists():
+        return {"parameters": {}}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data.setdefault("parameters", {})
+    return dict(data)
+
+
+def calibrated(declared: Param, value: float, targets: list[str]) -> Param:
+    """A declared parameter with a fitted default; its source names the targets and keeps the prior source."""
+    if not declared.lower <= value <= declared.upper:
+        raise InputError(f"calibrated value of {declared.name}", value, f"[{declared.lower}, {declared.upper}]")
+    source = f"calibrated to {', '.join(targets)} (prior: {declared.source}, {declared.default:g})"
+    return dataclasses.replace(declared, default=float(value), source=source)
+
+
+def _with_calibration(declared: tuple[Param, ...], fitted: Mapping[str, Any]) -> list[Param]:
+    by_name = {p.name: p for p in declared}
+    unknown = sorted(set(fitted) - set(by_name))
+    if unknown:
+        raise RuntimeError(f"{CALIBRATION_FILE.name}: unknown parameter {unknown[0]!r}")
+    return [
+        calibrated(p, fitted[p.name]["value"], list(fitted[p.name]["targets"])) if p.name in fitted else p
+        for p in declared
+    ]
+
+
+PARAMETERS: list[Param] = _with_calibration(DECLARED_PARAMETERS, read_calibration()["parameters"])
+"""The parameters in effect: declared, with calibrated defaults applied (mutated only by :func:`trial_defaults`)."""
 PARAM_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
+_DEFAULTS_CHANGED: list[Callable[[], None]] = []
+"""Callbacks (cache clears) run whenever the defaults in effect change."""
+
+
+def on_defaults_changed(callback: Callable[[], None]) -> None:
+    """Register a callback (e.g. a cache clear) for changes of the defaults in effect."""
+    _DEFAULTS_CHANGED.append(callback)
+
+
+@contextmanager
+def trial_defaults(values: Mapping[str, float]) -> Iterator[None]:
+    """Temporarily run the model with other parameter defaults (the candidate points of a calibration).
+
+    The parameters keep their bounds, spread and declared source; the previous defaults are restored on exit.
+    """
+    saved = list(PARAMETERS)
+    try:
+        for i, p in enumerate(PARAMETERS):
+            if p.name in values:
+                PARAMETERS[i] = calibrated(p, values[p.name], ["(trial)"])
+        PARAM_BY_NAME.update({p.name: p for p in PARAMETERS})
+        for callback in _DEFAULTS_CHANGED:
+            callback()
+        yield
+    finally:
+        PARAMETERS[:] = saved
+        PARAM_BY_NAME.update({p.name: p for p in PARAMETERS})
+        for callback in _DEFAULTS_CHANGED:
+            callback()
+
+
 STATE_BY_NAME: dict[str, StateVar] = {s.name: s for s in STATES}
 DYNAMICS: tuple[Callable[[Context], None], ...] = tuple(c.dynamics for c in DYNAMIC_COMPONENTS)
 

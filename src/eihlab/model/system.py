@@ -23,7 +23,7 @@ from eihlab.model import percept
 from eihlab.model._context import Context
 from eihlab.model.body import N_REGIONS, Site, region_membership, site_region_coupling
 from eihlab.model.inputs import Inputs
-from eihlab.model.registry import DYNAMICS, PARAMETERS, STATES
+from eihlab.model.registry import DYNAMICS, PARAMETERS, STATES, on_defaults_changed
 
 State = dict[str, np.ndarray]
 Params = dict[str, np.ndarray]
@@ -126,6 +126,9 @@ def reference_levels() -> dict[str, float]:
     return {k: float(sig[k][0]) for k in ("inhibition", "facilitation", "md_weight", "vm_weight")}
 
 
+on_defaults_changed(reference_levels.cache_clear)
+
+
 def percept_state(ctx: Context, site: Site) -> percept.PerceptState:
     """Collect what the perception map needs at one site from an evaluated context."""
     s, sig, u = ctx.s, ctx.sig, ctx.u
@@ -134,6 +137,7 @@ def percept_state(ctx: Context, site: Site) -> percept.PerceptState:
     active = sig["active_movement"]
     return percept.PerceptState(
         psens_site=s["psens"] @ member,
+        peripheral_opioid=ctx.g("SP21") * sig["m2_opioid"],
         central_sens=s["central_sens"],
         inhibition=sig["inhibition"],
         facilitation=sig["facilitation"],

@@ -23,10 +23,15 @@ from eihlab.protocol.events import Measure
 Array = np.ndarray
 
 FILAMENTS_G = {
-    "rat": np.array([0.4, 0.6, 1.0, 1.4, 2.0, 4.0, 6.0, 8.0, 10.0, 15.0]),
+    "rat": np.array([0.41, 0.70, 1.20, 2.04, 3.63, 5.50, 8.51, 15.14]),
     "mouse": np.array([0.02, 0.04, 0.07, 0.16, 0.4, 0.6, 1.0, 1.4, 2.0, 4.0]),
 }
-"""von Frey filament sets (Chaplan 1994 rat set; common mouse set; qst_conventions §4.1)."""
+"""von Frey filament sets: Chaplan's 1994 rat set (handles 3.61-5.18, δ = 0.224; doi:10.1016/0165-0270(94)90144-9)
+and a common mouse set (qst_conventions §4.1)."""
+UP_DOWN_START_G = {"rat": 2.04, "mouse": 0.4}
+"""First filament of the up-down procedure (Chaplan: 2.0 g in rats; 0.4 g is usual in mice)."""
+UP_DOWN_DRAWS = max(len(g) for g in FILAMENTS_G.values()) + 4
+"""Normals per von Frey trial: a first run through the whole set plus Chaplan's four stimuli after the change."""
 
 CONDITIONING_SITE = {
     "upper_limb_left": "hand_left",
@@ -79,7 +84,9 @@ class ProbeContext:
 
 
 def draws_per_measure(m: Measure) -> int:
-    """How many normals a measure consumes per subject (the CPM probe measures twice)."""
+    """How many normals a measure consumes per subject (CPM measures twice; von Frey runs an up-down series)."""
+    if m.measure == "von_frey":
+        return m.trials * UP_DOWN_DRAWS
     return m.trials * (2 if m.measure == "CPM" else 1)
 
 
@@ -236,21 +243,85 @@ def cpm(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
     return during - before, cens
 
 
-def von_frey(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
-    """Rodent 50 % withdrawal threshold (g): the percept threshold read on the filament grid.
+def up_down(log_threshold: Array, z: Array, filaments_g: Array, start_g: float, slope: Array) -> tuple[Array, Array]:
+    r"""Chaplan's up-down procedure run on simulated animals; returns the 50 % thresholds (g) and censoring.
 
-    The up-down procedure is approximated by the filament nearest (in log force) to the noisy threshold,
-    clipped to the set; a threshold above the top filament is censored at it.
+    Each application of filament :math:`f` evokes a withdrawal with probability
+    :math:`\Phi((\log_{10} f - \log_{10} T)/s)` (a log-normal tolerance, the assumption behind Dixon's method),
+    decided by the standard normals ``z``. Starting at ``start_g``, a withdrawal moves to the next weaker filament
+    and none to the next stronger; after the first change of response four more filaments are applied. The
+    threshold is :math:`10^{X_f + k\delta}/10^4` with :math:`X_f` the handle of the last filament, :math:`k`
+    Dixon's constant for the pattern (:func:`eihlab.analysis.vonfrey.dixon_k`) and :math:`\delta` the mean
+    log spacing of the set. A series that never changes (no withdrawal at the strongest filament, or one at the
+    weakest) is censored at that filament, as Chaplan did.
+
+    Parameters
+    ----------
+    log_threshold
+        True :math:`\log_{10} T` (g), any shape ``S``.
+    z
+        Standard normals, shape ``S + (steps,)`` with ``steps >= len(filaments_g) + 4``.
+    filaments_g, start_g
+        The filament set (ascending, g) and the first filament.
+    slope
+        Psychometric spread :math:`s` (log10 units), broadcastable to ``S``.
     """
+    from eihlab.analysis.vonfrey import CHAPLAN_STEP, dixon_k, g_to_handle, handle_to_g
+
+    logs = np.log10(filaments_g)
+    delta = float(np.mean(np.diff(logs))) if logs.size > 1 else CHAPLAN_STEP
+    shape = np.shape(log_threshold)
+    flat_t = np.reshape(log_threshold, -1)
+    flat_s = np.reshape(np.broadcast_to(slope, shape), -1)
+    flat_z = np.reshape(z, (flat_t.size, -1))
+    idx = np.full(flat_t.size, int(np.abs(logs - np.log10(start_g)).argmin()))
+    steps = logs.size + 4
+    responses = np.zeros((flat_t.size, steps), dtype=bool)
+    used = np.zeros(flat_t.size, dtype=int)
+    after_change = np.full(flat_t.size, -1)  # stimuli since the first change (-1: none yet)
+    active = np.ones(flat_t.size, dtype=bool)
+    censored = np.zeros(flat_t.size, dtype=bool)
+    last = idx.copy()
+    for step in range(steps):
+        rows = np.flatnonzero(active)
+        if rows.size == 0:
+            break
+        r = flat_z[rows, step] < (logs[idx[rows]] - flat_t[rows]) / flat_s[rows]
+        responses[rows, step] = r
+        used[rows] += 1
+        last[rows] = idx[rows]
+        first = responses[rows, 0]
+        changed = (after_change[rows] >= 0) | (r != first)
+        after_change[rows] = np.where(changed, after_change[rows] + 1, -1)
+        done = after_change[rows] >= 4
+        nxt = idx[rows] + np.where(r, -1, 1)
+        off_set = (nxt < 0) | (nxt >= logs.size)
+        censored[rows] = off_set & ~changed
+        active[rows] = ~(done | off_set)
+        idx[rows] = np.clip(nxt, 0, logs.size - 1)
+    thresholds = np.empty(flat_t.size)
+    cache: dict[str, float | None] = {}
+    for i in range(flat_t.size):
+        pattern = "".join("X" if x else "O" for x in responses[i, : used[i]])
+        if pattern not in cache:
+            cache[pattern] = dixon_k(pattern)
+        k = cache[pattern]
+        final = float(filaments_g[last[i]])
+        thresholds[i] = final if k is None else handle_to_g(g_to_handle(final) + k * delta)
+    return np.reshape(thresholds, shape), np.reshape(censored, shape)
+
+
+def von_frey(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
+    """Rodent 50 % withdrawal threshold (g) by a simulated up-down series (:func:`up_down`) per trial."""
     site = _site(pc, m)
     ps = percept_state(pc.ctx, site)
     lg = log_gain(ps, pc.p, reference_levels(), "von_frey")
     base = pc.p["vf_rat_g"] if pc.species == "rat" else pc.p["vf_mouse_g"]
-    log_true = np.log10(base * np.exp(-lg))[:, None] + 0.08 * _trials(pc, m)
+    log_true = np.repeat(np.log10(base * np.exp(-lg))[:, None], m.trials, axis=1)
+    z = pc.noise.take(m.trials * UP_DOWN_DRAWS).reshape(log_true.shape[0], m.trials, UP_DOWN_DRAWS)
     grid = FILAMENTS_G.get(pc.species, FILAMENTS_G["rat"])
-    idx = np.abs(log_true[..., None] - np.log10(grid)[None, None, :]).argmin(axis=-1)
-    value = grid[idx]
-    return value, value >= grid[-1]
+    slope = pc.p["vf_psychometric_sd"][:, None]
+    return up_down(log_true, z, grid, UP_DOWN_START_G.get(pc.species, 2.04), slope)
 
 
 def hargreaves(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:

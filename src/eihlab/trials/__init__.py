@@ -1,0 +1,1 @@
+"""Virtual trials: power curves of an experiment's primary comparison, and global sensitivity analysis."""
