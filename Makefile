@@ -18,7 +18,7 @@ install: $(STAMP)
 ## (results/evidence/report.html)
 run: $(STAMP)
 	$(BIN)/eihlab suite --out results
-	$(BIN)/eihlab evidence run --out results/evidence
+	$(BIN)/eihlab evidence run --workers 0 --out results/evidence
 
 ## test: install, lint, type-check and run the test suite
 test: $(STAMP) lint

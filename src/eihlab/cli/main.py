@@ -236,6 +236,14 @@ from eihlab.cli.analyze import analyze as analyze_cmd  # noqa: E402
 
 app.command("analyze")(analyze_cmd)
 
+from eihlab.cli.fit import fit_cmd  # noqa: E402
+
+app.command("fit")(fit_cmd)
+
+from eihlab.cli.prescribe import prescribe_cmd  # noqa: E402
+
+app.command("prescribe")(prescribe_cmd)
+
 
 def main() -> None:  # pragma: no cover
     """Entry point for ``python -m eihlab``."""

@@ -114,6 +114,7 @@ class Evaluator:
     cache: dict[tuple[float, ...], dict[str, Any]] = field(default_factory=dict)
     calls: int = 0
     best: float = math.inf
+    best_values: list[float] = field(default_factory=list)
 
     def load_journal(self) -> int:
         """Read a previous run's journal into the cache; returns the number of points read."""
@@ -121,10 +122,17 @@ class Evaluator:
             return 0
         for line in self.journal.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
-            if record.get("names") != self.names:
-                raise InputError("--resume", str(self.journal), f"a journal of the same parameters {self.names}")
+            if record.get("names") != self.names or record.get("targets") != self.targets:
+                raise InputError(
+                    "--resume", str(self.journal), f"a journal of the same parameters {self.names} and targets"
+                )
             self.cache[self._key(record["values"])] = record
         return len(self.cache)
+
+    @property
+    def targets(self) -> list[str]:
+        """Ids of the training entries."""
+        return [e.id for e in self.entries]
 
     @staticmethod
     def _key(values: Sequence[float]) -> tuple[float, ...]:
@@ -142,6 +150,7 @@ class Evaluator:
                 rows = [row for part in pool.map(_evaluate, [point] * len(shares), shares) for row in part]
             record: dict[str, Any] = {
                 "names": self.names,
+                "targets": self.targets,
                 "values": list(key),
                 "loss": sum(loss for _, loss, _ in rows),
                 "entries": {i: {"loss": loss, "passed": ok} for i, loss, ok in rows},
@@ -153,7 +162,8 @@ class Evaluator:
                     fh.write(json.dumps(record) + "\n")
         record = self.cache[key]
         self.calls += 1
-        self.best = min(self.best, float(record["loss"]))
+        if float(record["loss"]) < self.best:
+            self.best, self.best_values = float(record["loss"]), list(key)
         if self.progress:
             self.progress(self.calls, record["loss"], self.best)
         return record
@@ -233,25 +243,23 @@ def calibrate(
     def objective(u: np.ndarray) -> float:
         loss = float(ev.details(to_values(u), pool)["loss"])
         if loss == 0.0:
-            raise _Converged(u.copy())
+            raise _Converged
         return loss
 
     try:
         start = ev.details(to_values(x0), pool)
-        best_u = x0
         if start["loss"] > 0:
             try:
-                res = optimize.minimize(
+                optimize.minimize(
                     objective,
                     x0,
                     method="Powell",
                     bounds=[(0.0, 1.0)] * len(params),
                     options={"maxfev": max_evaluations, "xtol": 0.02, "ftol": 1e-3},
                 )
-                best_u = res.x if res.fun <= start["loss"] else x0
-            except _Converged as done:
-                best_u = done.args[0]
-        best_values = to_values(best_u)
+            except _Converged:
+                pass  # every training expectation met with margin
+        best_values = ev.best_values  # the best point evaluated (Powell's last point need not be it)
         end = ev.details(best_values, pool)
     finally:
         if pool is not None:
@@ -267,6 +275,13 @@ def calibrate(
         evaluations=len(ev.cache),
         targets=[e.id for e in entries],
     )
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """A safe dumper that writes repeated lists out instead of as YAML anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def write_calibration(fit: Fit, command: str, path: Path = registry.CALIBRATION_FILE) -> None:
@@ -289,7 +304,7 @@ def write_calibration(fit: Fit, command: str, path: Path = registry.CALIBRATION_
         "# Calibrated parameter defaults, written by `eihlab calibrate` (see eihlab.evidence.calibrate).\n"
         "# The registry applies these over the declared defaults; each parameter's source then names its targets.\n"
     )
-    text = header + yaml.safe_dump(data, sort_keys=False, width=120)
+    text = header + yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, width=120)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calibrated.", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)

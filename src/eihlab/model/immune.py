@@ -9,7 +9,7 @@ Relaxation targets (τ in days; :math:`J` injury drive, :math:`L` training loads
   to M2 (SP10, [43][46]) through IL-4 signalling, the canonical M2-polarising cytokine (doi:10.1038/nri3073);
   this is why blocking IL-4 abolishes low-intensity EIH (SP16).
 * IL-10: :math:`\mathrm{M2}` (SP11, [43]); M1 macrophages :math:`1 + k_J \hat J - k_{M1}\hat L_\text{all}` (SP13);
-* pro-inflammatory IL-1β/IL-2/IL-6/TNF-α: :math:`(1 + k_J\hat J + k_{p}(\mathrm{M1}-1))/(1 + (\mathrm{IL10}-1)_+)`
+* pro-inflammatory IL-1β/IL-2/IL-6/TNF-α: :math:`(1 + k_J\hat J + k_{p}(\mathrm{M1}-1))/(1 + k_{10}(\mathrm{IL10}-1)_+)`
   (SP8, SP11b, [41][42]).
 * M2-derived opioid peptides at the injured nerve (a signal, no state):
   :math:`\Omega = k_\Omega\,(\mathrm{M2}-1)_+ / (1 + c_\text{nal})` (SP20). IL-4-polarised M2
@@ -119,6 +119,17 @@ PARAMETERS = (
     Param("k_injury_proinflammatory", 1.0, "1", 0.0, 4.0, "[41][42]", "pro-inflammatory rise with injury", 0.3, C),
     Param("k_m1_proinflammatory", 0.5, "1", 0.0, 2.0, "[44]", "pro-inflammatory secretion per M1 excess", 0.3, C),
     Param(
+        "k_il10_proinflammatory",
+        1.0,
+        "1",
+        0.0,
+        2.0,
+        "doi:10.1146/annurev.immunol.19.1.683 (IL-10 inhibits IL-1β/IL-6/TNF-α production); strength assumed",
+        "suppression of pro-inflammatory cytokines per unit IL-10 excess",
+        0.3,
+        C,
+    ),
+    Param(
         "k_m2_opioid",
         1.5,
         "1",
@@ -175,7 +186,7 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("SP8b") * p["k_m1_proinflammatory"] * (s["macrophage_m1"] - 1.0)
     )
     # IL-10 suppresses pro-inflammatory cytokine production (doi:10.1146/annurev.immunol.19.1.683)
-    suppression = 1.0 + ctx.g("SP11b") * np.maximum(ctx.sig["il10_signal"] - 1.0, 0.0)
+    suppression = 1.0 + ctx.g("SP11b") * p["k_il10_proinflammatory"] * np.maximum(ctx.sig["il10_signal"] - 1.0, 0.0)
     ctx.relax("proinflammatory", ctx.node("IL1b") * np.maximum(pro, 0.0) / suppression, tc)
     blocker = ctx.g("PH1b") * (ctx.u.drug_level("naloxone") + ctx.u.drug_level("naltrexone"))
     ctx.signal(
