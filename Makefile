@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench calibrate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/crossover_1000.py
+	$(BIN)/python benchmarks/engine.py
+
+## calibrate: re-run the recorded calibration commands in order from the declared defaults (~1 h)
+calibrate: $(STAMP)
+	$(BIN)/python -m eihlab.evidence.calibrate
 
 clean:
 	rm -rf $(VENV) results

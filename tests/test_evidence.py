@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from conftest import ACUTE
 from eihlab.cli.main import app
 from eihlab.evidence import Entry, load_entries, run_entries
-from eihlab.evidence.evaluate import Cohort, Estimate, contrast, correlation, judge
+from eihlab.evidence.evaluate import Cohort, Estimate, contrast, correlation, estimate, judge
 from eihlab.evidence.schema import Expectation, Term
 
 
@@ -199,3 +199,38 @@ def test_welch_without_variance_is_exact() -> None:
         ],
     )
     assert (est.value, est.low, est.high) == (0.5, 0.5, 0.5)
+
+
+def test_failure_kinds_separate_unresolved_from_wrong() -> None:
+    """Right sign with a CI touching 0 is 'unresolved'; the wrong sign, or an effect where none is claimed, 'wrong'."""
+    from eihlab.evidence.runner import EntryResult, ExpectationResult
+
+    entry = Entry.model_validate(_entry("k"))
+    up = Expectation(text="t", contrast=[Term(arm="a", measure="PPT")], expect="increase")
+    none = Expectation(text="t", contrast=[Term(arm="a", measure="PPT")], expect="not_increase")
+
+    def kind(exp: Expectation, est: tuple[float, float, float]) -> str:
+        e = Estimate(*est, n=10)
+        return EntryResult(entry, [ExpectationResult(exp, e, judge(exp, e))]).failure_kind
+
+    assert kind(up, (1.0, 0.5, 1.5)) == ""
+    assert kind(up, (1.0, -0.5, 2.5)) == "unresolved"
+    assert kind(up, (-1.0, -2.5, 0.5)) == "wrong"
+    assert kind(none, (1.0, 0.5, 1.5)) == "wrong"
+    assert EntryResult(entry, message="boom").failure_kind == "error"
+
+
+def test_effect_size_standardisers_match_hand_computation() -> None:
+    """d_z = mean change / SD of change; d_av = mean change / mean of the pre and post variances, square-rooted."""
+    cohort = Cohort(TOY, "crossover")
+    term = Term(arm="ex", measure="PPT", site="x", time=10)
+    changes = np.array([20.0, 30.0, 0.0])
+    d_z = estimate(cohort, Expectation(text="t", effect_size=term, expect="within", low=0, high=9))
+    assert d_z.value == pytest.approx(changes.mean() / changes.std(ddof=1))
+    d_av = estimate(
+        cohort, Expectation(text="t", effect_size=term, expect="within", low=0, high=9, standardiser="baseline")
+    )
+    pre, post = np.array([100.0, 200.0, 150.0]), np.array([120.0, 230.0, 150.0])
+    assert d_av.value == pytest.approx(changes.mean() / np.sqrt((pre.var(ddof=1) + post.var(ddof=1)) / 2))
+    with pytest.raises(ValueError, match="standardiser"):
+        Expectation(text="t", contrast=[term], expect="increase", standardiser="baseline")

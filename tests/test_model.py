@@ -241,7 +241,7 @@ def test_probe_values_stay_within_device_ranges(seed: int) -> None:
         "EPT": (0.0, 50.0),
         "cold_pressor_tolerance": (0.0, 180.0),
         "pain_rating": (0.0, 100.0),
-        "von_frey": (0.0, float(FILAMENTS_G["rat"][-1])),
+        "von_frey": (0.0, float(FILAMENTS_G["rat"][-1]) * 10 ** (2.1 * 0.224)),  # Dixon k ≤ 2.1 above the top
         "hargreaves": (0.0, 20.0),
     }
     for measure, (lo, hi) in ranges.items():

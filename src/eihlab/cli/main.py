@@ -152,7 +152,8 @@ def evidence_run(
         table = Table(
             title=f"evidence: {split['passed']} of {split['total']} pass (calibrated to: "
             f"{split['fitted']['passed']}/{split['fitted']['total']}; held out: "
-            f"{split['held_out']['passed']}/{split['held_out']['total']})"
+            f"{split['held_out']['passed']}/{split['held_out']['total']}; failures: "
+            f"{split['failures']['wrong']} wrong, {split['failures']['unresolved']} right direction but unresolved)"
         )
         for col in ("id", "reference", "expectation", "simulated (95 % CI)", "pass"):
             table.add_column(col, overflow="fold")

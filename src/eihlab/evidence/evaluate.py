@@ -6,6 +6,9 @@ before time 0), as in :func:`eihlab.stats.subject_changes`.
 * A contrast :math:`\sum_i c_i X_i` is estimated per subject when its terms share subjects (one-sample t
   interval of the per-subject combination), otherwise by Welch–Satterthwaite across arms.
 * A correlation is Pearson's r over subjects with a Fisher-z interval.
+* An effect size is the mean change over the SD of the change (:math:`d_z`, ``standardiser: change``) or over
+  the average SD of the pre and post values (:math:`d_{av}`, ``standardiser: baseline``; the raw-score metric
+  of Morris & DeShon 2002, doi:10.1037/1082-989X.7.1.105, used by pre-post meta-analyses).
 * ``increase``/``positive`` pass when the lower 95 % limit is above 0, ``decrease``/``negative`` when the
   upper limit is below 0; ``not_increase`` passes unless the lower limit is above 0 (no significant rise),
   ``not_decrease`` unless the upper limit is below 0; ``within`` when the point estimate lies in [low, high].
@@ -77,6 +80,14 @@ class Cohort:
 
     def _values(self, term: Term, site: str, time: float) -> pd.Series:
         return self.cell.loc[(term.arm, term.measure, site, time)]
+
+    def baseline(self, term: Term) -> pd.Series:
+        """Per-subject baseline values of a single-site term (its arm's latest probe at or before 0)."""
+        if isinstance(term.site, list):
+            raise InputError("effect_size.site", term.site, "one site for a baseline-standardised d")
+        ts = self.times[(term.arm, term.measure, term.site)]
+        before = ts[ts <= 0]
+        return self._values(term, term.site, float(before[-1] if before.size else ts[0]))
 
     def series(self, term: Term) -> pd.Series:
         """The term's per-subject series (without its coefficient)."""
@@ -156,7 +167,11 @@ def estimate(cohort: Cohort, exp: Expectation, summary: pd.DataFrame | None = No
         return Estimate(value, math.nan, math.nan, num.n)
     assert exp.effect_size is not None
     change = cohort.series(exp.effect_size)
-    sd = float(change.std(ddof=1))
+    if exp.standardiser == "baseline":
+        base = cohort.baseline(exp.effect_size).reindex(change.index)
+        sd = math.sqrt((float(base.var(ddof=1)) + float((base + change).var(ddof=1))) / 2.0)
+    else:
+        sd = float(change.std(ddof=1))
     return Estimate(float(change.mean()) / sd if sd > 0 else math.nan, math.nan, math.nan, int(change.count()))
 
 
@@ -180,6 +195,23 @@ def judge(exp: Expectation, est: Estimate) -> bool:
             low = -math.inf if exp.low is None else exp.low
             high = math.inf if exp.high is None else exp.high
             return low <= v <= high
+
+
+def right_direction(exp: Expectation, est: Estimate) -> bool | None:
+    """Whether the point estimate lies on the claimed side of 0 (``None`` for ``within`` and "no effect" rules).
+
+    Separates an effect the model reproduces but that a cohort of the entry's size does not resolve (right
+    direction, CI includes 0) from one it gets wrong.
+    """
+    if not math.isfinite(est.value):
+        return False
+    match exp.expect:
+        case "increase" | "positive":
+            return est.value > 0
+        case "decrease" | "negative":
+            return est.value < 0
+        case _:
+            return None
 
 
 def shortfall(exp: Expectation, est: Estimate, margin: float = 0.0) -> float:

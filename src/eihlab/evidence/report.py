@@ -85,6 +85,10 @@ def write_report(results: list[EntryResult], out: Path) -> Path:
             f"<p>Calibration targets the parameter defaults were fitted to: <b>{summary['fitted']['passed']} of "
             f"{summary['fitted']['total']}</b> pass; held out (predicted, not fitted): "
             f"<b>{summary['held_out']['passed']} of {summary['held_out']['total']}</b> pass.</p>",
+            f"<p>Of the failures, <b>{summary['failures']['wrong']}</b> get an effect wrong (its point estimate on "
+            f"the wrong side, or a range missed) and <b>{summary['failures']['unresolved']}</b> reproduce the claimed "
+            "direction without resolving it at the entry's cohort size (95 % CI includes 0); "
+            f"{summary['failures']['error']} did not run.</p>",
         ]
         table = "".join(
             f"<tr><td>{level}</td><td>{sum(r.passed for r in results if r.entry.level == level)}</td>"
@@ -92,9 +96,14 @@ def write_report(results: list[EntryResult], out: Path) -> Path:
             for level in LEVELS
         )
         parts.append(f"<table><tr><th>level</th><th>pass</th><th>entries</th></tr>{table}</table>")
-        failures = [r for r in results if not r.passed]
-        if failures:
-            parts.append("<h2>Failures</h2>" + "".join(entry_html(r) for r in failures))
+        for kind, title in (
+            ("error", "Entries that did not run"),
+            ("wrong", "Failures: effect wrong or range missed"),
+            ("unresolved", "Failures: right direction, CI includes 0 at the entry's n"),
+        ):
+            failures = [r for r in results if r.failure_kind == kind]
+            if failures:
+                parts.append(f"<h2>{title}</h2>" + "".join(entry_html(r) for r in failures))
         for level in LEVELS:
             passing = [r for r in results if r.entry.level == level and r.passed]
             if passing:

@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from eihlab.errors import EihlabError, InputError
-from eihlab.evidence.evaluate import Cohort, Estimate, estimate, judge
+from eihlab.evidence.evaluate import Cohort, Estimate, estimate, judge, right_direction
 from eihlab.evidence.schema import Entry, Expectation
 from eihlab.experiment.runner import Result, load_experiment, parse_experiment, run_experiment
 
@@ -54,6 +54,19 @@ class EntryResult:
         primary = [e for e in self.expectations if e.expectation.primary]
         return not self.message and bool(primary) and all(e.passed for e in primary)
 
+    @property
+    def failure_kind(self) -> str:
+        """``""`` when passed; ``"error"``; ``"unresolved"`` when every failed primary expectation has the claimed
+        direction but its CI includes 0 at this cohort size; else ``"wrong"``."""
+        if self.passed:
+            return ""
+        if self.message or not self.expectations:
+            return "error"
+        failed = [e for e in self.expectations if e.expectation.primary and not e.passed]
+        if all(right_direction(e.expectation, e.estimate) for e in failed):
+            return "unresolved"
+        return "wrong"
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON form of ``eihlab evidence run --json``."""
         return {
@@ -69,10 +82,12 @@ class EntryResult:
                     "ci_high": e.estimate.high,
                     "primary": e.expectation.primary,
                     "passed": e.passed,
+                    "right_direction": right_direction(e.expectation, e.estimate),
                 }
                 for e in self.expectations
             ],
             "message": self.message,
+            "failure_kind": self.failure_kind,
         }
 
 
@@ -200,10 +215,11 @@ def fitted_ids() -> set[str]:
 
 
 def as_json(results: list[EntryResult]) -> dict[str, Any]:
-    """``{"total", "passed", "fitted", "held_out", "results": [...]}``.
+    """``{"total", "passed", "fitted", "held_out", "failures", "results": [...]}``.
 
     ``fitted`` and ``held_out`` split the pass count into entries the defaults were calibrated to and the
-    rest (predicted, not fitted); each result carries ``"fitted": true|false``.
+    rest (predicted, not fitted); each result carries ``"fitted": true|false``. ``failures`` counts the
+    failed entries by :attr:`EntryResult.failure_kind`.
     """
     fitted = fitted_ids()
     rows = [{**r.as_dict(), "fitted": r.entry.id in fitted} for r in results]
@@ -212,10 +228,12 @@ def as_json(results: list[EntryResult]) -> dict[str, Any]:
         chosen = [r for r in results if (r.entry.id in fitted) is flag]
         return {"total": len(chosen), "passed": sum(r.passed for r in chosen)}
 
+    kinds = [r.failure_kind for r in results if not r.passed]
     return {
         "total": len(results),
         "passed": sum(r.passed for r in results),
         "fitted": count(True),
         "held_out": count(False),
+        "failures": {k: kinds.count(k) for k in ("wrong", "unresolved", "error")},
         "results": rows,
     }

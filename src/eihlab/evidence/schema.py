@@ -22,8 +22,9 @@ its terms share subjects (crossover designs, or terms of one arm) and by Welch's
 ``expect`` is judged on the 95 % CI: ``increase`` (CI above 0), ``decrease`` (CI below 0), ``not_increase``
 (CI not above 0 — "no EIH"), ``not_decrease``. A ``correlation`` (Pearson r with a Fisher CI between two
 terms across subjects) takes ``positive`` or ``negative``; a ``ratio`` of two contrasts and a ``range`` of a
-contrast or an effect size take numeric bounds (``low``, ``high``) on the point estimate. Only ``primary``
-expectations decide whether the entry passes.
+contrast or an effect size take numeric bounds (``low``, ``high``) on the point estimate. An ``effect_size`` is
+:math:`d_z` (mean change / SD of change) unless ``standardiser: baseline`` asks for :math:`d_{av}` (mean change /
+average SD of pre and post values). Only ``primary`` expectations decide whether the entry passes.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Expectation(_Strict):
     )
     low: float | None = None
     high: float | None = None
+    standardiser: Literal["change", "baseline"] = "change"
     primary: bool = True
 
     @model_validator(mode="after")
@@ -80,6 +82,8 @@ class Expectation(_Strict):
         if self.ratio is not None or self.effect_size is not None:
             if self.expect != "within":
                 raise ValueError("ratio and effect_size expectations use expect: within with low/high")
+        if self.standardiser != "change" and self.effect_size is None:
+            raise ValueError("standardiser applies to effect_size expectations only")
         if self.correlation is not None and self.expect not in ("positive", "negative"):
             raise ValueError("a correlation expects positive or negative")
         return self
