@@ -8,25 +8,14 @@ from typing import Annotated
 
 import typer
 
+from eihlab.cli._common import QstData, fail
 from eihlab.errors import EihlabError, InputError
 
 __all__ = ["analyze"]
 
 
-def _fail(err: Exception) -> None:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(2)
-
-
 def analyze(
-    data: Annotated[
-        Path,
-        typer.Argument(
-            help="QST data CSV, one row per trial: the QST layout (subject, session, condition, timepoint, site, "
-            "modality, trial, value, unit, ...) or the observations.csv of `eihlab run`.",
-            show_default=False,
-        ),
-    ],
+    data: QstData,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Output folder: subjects.csv, cpm.csv, reliability.csv, group.csv, figures/."),
@@ -73,7 +62,7 @@ def analyze(
         if out is not None:
             write_analysis(result, out)
     except (EihlabError, OSError) as err:
-        _fail(err)
+        fail(err)
     n_rejected = len(result.rejected)
     if n_rejected:
         where = f" (listed in {out / 'rejected.csv'})" if out is not None else ""

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from eihlab.cli._common import fail
 from eihlab.errors import EihlabError
 
 DEFAULT_JOURNAL = Path("results/calibration/journal.jsonl")
@@ -64,8 +65,7 @@ def calibrate_cmd(
             progress=progress,
         )
     except EihlabError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
+        fail(e)
 
     out = Console()
     table = Table(

@@ -8,25 +8,14 @@ from typing import Annotated
 
 import typer
 
+from eihlab.cli._common import QstData, fail
 from eihlab.errors import EihlabError, InputError
 
 __all__ = ["fit_cmd"]
 
 
-def _fail(err: Exception) -> None:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(2)
-
-
 def fit_cmd(
-    data: Annotated[
-        Path,
-        typer.Argument(
-            help="QST data CSV, one row per trial: the QST layout (subject, session, condition, timepoint, site, "
-            "modality, trial, value, unit, ...) or the observations.csv of `eihlab run`.",
-            show_default=False,
-        ),
-    ],
+    data: QstData,
     subject: Annotated[str, typer.Option("--subject", help="The person to fit (a subject id of DATA).")],
     out: Annotated[
         Path | None,
@@ -107,7 +96,7 @@ def fit_cmd(
         if out is not None:
             write_twin(fit, predictions, out)
     except (EihlabError, OSError) as err:
-        _fail(err)
+        fail(err)
     for note in dict.fromkeys(fit.notes):
         typer.echo(f"note: {note}", err=True)
     width = max(len(e.name) for e in fit.estimates)

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from eihlab.cli._common import fail
 from eihlab.errors import EihlabError
 
 app = typer.Typer(
@@ -24,11 +25,6 @@ app.add_typer(experiments_app, name="experiments")
 evidence_app = typer.Typer(no_args_is_help=True, help="Findings of the review as experiments with expectations.")
 app.add_typer(evidence_app, name="evidence")
 console = Console(stderr=True)
-
-
-def _fail(err: Exception) -> None:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(2)
 
 
 @model_app.command("describe")
@@ -104,7 +100,7 @@ def run(
         write_result(result, out)
         ShardStore.discard(shards)
     except (EihlabError, OSError) as err:
-        _fail(err)
+        fail(err)
     except KeyboardInterrupt:
         _interrupted(shards)
     if not quiet:
@@ -144,7 +140,7 @@ def evidence_run(
                 results = run_entries(entries, progress=lambda _id: bar.advance(task), workers=workers)
         report = write_report(results, out) if out is not None else None
     except EihlabError as err:
-        _fail(err)
+        fail(err)
     if as_json:
         typer.echo(json.dumps(to_json(results), indent=1, default=float))
     else:
@@ -214,7 +210,7 @@ def suite(
         report = write_suite_report(rows, out)
         ShardStore.discard(shards)
     except EihlabError as err:
-        _fail(err)
+        fail(err)
     except KeyboardInterrupt:
         _interrupted(shards)
     if not quiet:

@@ -8,14 +8,10 @@ from typing import Annotated
 
 import typer
 
+from eihlab.cli._common import fail
 from eihlab.errors import EihlabError, InputError
 
 __all__ = ["prescribe_cmd"]
-
-
-def _fail(err: Exception) -> None:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(2)
 
 
 def prescribe_cmd(
@@ -72,7 +68,7 @@ def prescribe_cmd(
         if out is not None:
             write_report(rx, out)
     except (EihlabError, OSError) as err:
-        _fail(err)
+        fail(err)
     if as_json:
         sys.stdout.write(to_json_text(rx) + "\n")
     if not quiet:

@@ -16,14 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from eihlab.cli._common import fail
 from eihlab.errors import EihlabError
 
 console = Console(stderr=True)
-
-
-def _fail(err: Exception) -> None:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(2)
 
 
 @contextmanager
@@ -102,7 +98,7 @@ def trial(
         folder = out if out is not None else Path("results") / "trial" / exp.name
         write_power(result, folder)
     except (EihlabError, OSError) as err:
-        _fail(err)
+        fail(err)
     elapsed = time.perf_counter() - start
     if result.min_n is None:
         verdict = f"power {result.target:g} not reached up to n = {int(result.table['n_per_arm'].max())} per arm"
@@ -154,7 +150,7 @@ def sensitivity(
         folder = out if out is not None else Path("results") / "sensitivity" / f"{exp.name}-{result.method}"
         write_indices(result, folder)
     except (EihlabError, OSError) as err:
-        _fail(err)
+        fail(err)
     elapsed = time.perf_counter() - start
     table = Table(
         title=(
