@@ -147,3 +147,23 @@ def test_bundled_calibration_file_is_consistent() -> None:
         assert p.default == record["value"] and p.lower <= p.default <= p.upper
         assert p.source.startswith("calibrated to ")
         assert set(record["targets"]) <= ids, name
+
+
+def test_reproduce_needs_recorded_runs(tmp_path) -> None:
+    """`make calibrate` replays recorded runs; a file without any is refused and left in place."""
+    from eihlab.evidence.calibrate import reproduce
+
+    empty = tmp_path / "calibrated.yaml"
+    empty.write_text("parameters: {}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no recorded runs"):
+        reproduce(empty)
+    assert empty.exists()
+
+
+def test_bundled_runs_name_their_parameters_and_targets() -> None:
+    """Every recorded run names the parameters it fitted and an exact command with those parameters."""
+    data = registry.read_calibration()
+    for run in data.get("runs", []):
+        assert run["command"].startswith("eihlab calibrate --params " + ",".join(run["parameters"]))
+        assert run["loss_after"] <= run["loss_before"]
+    assert "&id" not in registry.CALIBRATION_FILE.read_text(encoding="utf-8")  # no YAML anchors
