@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from eihlab._atomic import atomic_folder
 
 if TYPE_CHECKING:
     from . import AnalysisResult
@@ -54,9 +54,7 @@ def write_analysis(result: AnalysisResult, out: Path, *, figures: bool = True) -
     from .figures import write_figures
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         for name in TABLES:
             getattr(result, name).to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
         if len(result.rejected):
@@ -72,10 +70,4 @@ def write_analysis(result: AnalysisResult, out: Path, *, figures: bool = True) -
                 rule=str(result.settings["responder_rule"]),
                 out_dir=tmp / "figures",
             )
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out.rglob("*"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import html
 import shutil
-import tempfile
 from pathlib import Path
 
+from eihlab._atomic import atomic_folder
 from eihlab.evidence.runner import EntryResult, as_json, fitted_ids, known_failures
 from eihlab.evidence.schema import LEVELS, Expectation
 from eihlab.stats import plot_time_courses
@@ -63,9 +63,7 @@ def write_report(results: list[EntryResult], out: Path) -> Path:
     """Write ``out/report.html`` and ``out/evidence.json``; returns the HTML path."""
     import json
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         summary = as_json(results)
         (tmp / "evidence.json").write_text(json.dumps(summary, indent=1, default=float), encoding="utf-8")
         fig_dir = tmp / "figures"
@@ -111,10 +109,4 @@ def write_report(results: list[EntryResult], out: Path) -> Path:
         parts.append("</body></html>")
         (tmp / "report.html").write_text("\n".join(parts), encoding="utf-8")
         shutil.rmtree(fig_dir, ignore_errors=True)  # figures are embedded
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out / "report.html"

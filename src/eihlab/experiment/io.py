@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import yaml
 
+from eihlab._atomic import atomic_folder
 from eihlab.experiment.runner import Result
 from eihlab.stats import plot_time_courses
 
@@ -19,9 +18,7 @@ def write_result(result: Result, out: Path) -> list[Path]:
     interrupted run never leaves a half-written ``out``.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         result.observations.to_csv(tmp / "observations.csv", index=False, float_format="%.6g")
         result.summary.to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         if not result.contrasts.empty:
@@ -29,10 +26,4 @@ def write_result(result: Result, out: Path) -> list[Path]:
         resolved = result.experiment.model_dump(mode="json", exclude_none=True)
         (tmp / "experiment.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
         plot_time_courses(result.summary, tmp / "figures")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out.rglob("*"))

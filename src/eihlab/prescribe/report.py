@@ -11,15 +11,13 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from eihlab._atomic import atomic_folder
 from eihlab.prescribe.candidates import therapist_units
 from eihlab.prescribe.optimise import CI, FATIGUE_LIMIT, MAX_EXHAUSTED, MAX_PAINFUL, MDC_PCT
 from eihlab.prescribe.pipeline import Prescription, as_json, predicted_eih, training_effect
@@ -444,24 +442,13 @@ def to_json_text(rx: Prescription) -> str:
 def write_report(rx: Prescription, out: Path) -> list[Path]:
     """Write ``prescription.md``, ``prescription.html``, ``prescription.json`` and ``figures/`` into ``out``."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
+    with atomic_folder(out) as tmp:
         figures = write_figures(rx, tmp / "figures")
         md = markdown(rx, [f.name for f in figures])
         (tmp / "prescription.md").write_text(md, encoding="utf-8")
         page = to_html(md, {f.name: f for f in figures}, f"eihlab prescription: {rx.patient.name}")
         (tmp / "prescription.html").write_text(page, encoding="utf-8")
         (tmp / "prescription.json").write_text(to_json_text(rx), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out.rglob("*"))
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from eihlab._atomic import atomic_folder
 from eihlab.analysis.io import records
 
 from .fit import IS_DRAWS, TwinFit
@@ -182,17 +181,9 @@ def write_twin(fit: TwinFit, predictions: pd.DataFrame, out: Path) -> list[Path]
     import json
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         (tmp / "twin.json").write_text(json.dumps(twin_json(fit), indent=1) + "\n", encoding="utf-8")
         predictions.to_csv(tmp / "predictions.csv", index=False, float_format="%.6g")
         plot_fit(fit, tmp / "fit.png")
         plot_predictions(predictions, fit.person.subject, tmp / "predictions.png")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out.iterdir())
