@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
 
+from eihlab.model import _ops as xp
 from eihlab.model.inputs import Inputs
 
 Array = np.ndarray
@@ -57,16 +57,16 @@ class Context:
 
 def hill(x: Array, ec50: Array | float, n: float = 1.0) -> Array:
     """Occupancy ``x^n / (x^n + ec50^n)`` for ``x >= 0``."""
-    xn = np.power(np.maximum(x, 0.0), n)
-    return xn / (xn + np.power(ec50, n))
+    xn = xp.power(xp.maximum(x, 0.0), n)
+    return xn / (xn + xp.power(ec50, n))
 
 
 def sigmoid(x: Array, midpoint: Array | float, width: Array | float) -> Array:
     """Logistic ``1 / (1 + exp(-(x - midpoint) / width))``."""
-    return np.asarray(expit((x - midpoint) / width))
+    return xp.asarray(xp.expit((x - midpoint) / width))
 
 
 def saturating(x: Array, half: Array | float) -> Array:
     """Michaelis-Menten saturation ``x / (x + half)`` of a non-negative drive."""
-    x = np.maximum(x, 0.0)
+    x = xp.maximum(x, 0.0)
     return x / (x + half)

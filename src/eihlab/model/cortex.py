@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context, saturating
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
@@ -208,9 +209,9 @@ def dynamics(ctx: Context) -> None:
     """M1 excitability and drive, stimulation after-effects, DLPFC, insula and MOPFC."""
     s, p, u = ctx.s, ctx.p, ctx.u
     active = ctx.sig["active_movement"]
-    tdcs_m1 = np.asarray(u.tdcs_m1_ma, dtype=float)
-    tdcs_dlpfc = np.asarray(u.tdcs_dlpfc_ma, dtype=float)
-    stim_on = (np.abs(tdcs_m1) > 0) | (np.abs(tdcs_dlpfc) > 0) | (u.rtms_hz > 0)
+    tdcs_m1 = xp.asarray(u.tdcs_m1_ma, dtype=float)
+    tdcs_dlpfc = xp.asarray(u.tdcs_dlpfc_ma, dtype=float)
+    stim_on = (xp.abs(tdcs_m1) > 0) | (xp.abs(tdcs_dlpfc) > 0) | (u.rtms_hz > 0)
     ctx.relax("stimulation_load", 24.0 * np.broadcast_to(stim_on, (u.n,)).astype(float), p["tau_stimulation_load"])
 
     excit = (
@@ -219,22 +220,22 @@ def dynamics(ctx: Context) -> None:
         + (ctx.g("CX2b") + ctx.g("CX2c")) / 2.0 * p["k_stimulation_m1"] * saturating(s["stimulation_load"], 0.3)
         + ctx.g("CX2") * p["k_exercise_m1"] * saturating(s["load_all"], p["load_half"])
     )
-    ctx.relax("m1_excitability", np.maximum(excit, 0.05), p["tau_m1_excitability"])
+    ctx.relax("m1_excitability", xp.maximum(excit, 0.05), p["tau_m1_excitability"])
 
     tdcs_target = ctx.g("CX2b") * p["k_tdcs"] * tdcs_m1
-    ctx.relax("tdcs_after", np.broadcast_to(tdcs_target, (u.n,)), np.where(tdcs_m1 != 0, 10.0, p["tau_tdcs_after"]))
+    ctx.relax("tdcs_after", np.broadcast_to(tdcs_target, (u.n,)), xp.where(tdcs_m1 != 0, 10.0, p["tau_tdcs_after"]))
     if u.rtms_hz > 0:
         ctx.relax("rtms_after", ctx.g("CX2c") * p["k_rtms"] * np.ones(u.n), 10.0)
     else:
         # the after-effect of the last train decays with a frequency-dependent time constant kept in a signal
-        tau_r = p["tau_rtms_after_10hz"] * np.power(10.0 / max(u.rtms_recent_hz, 0.1), p["rtms_frequency_exponent"])
+        tau_r = p["tau_rtms_after_10hz"] * xp.power(10.0 / max(u.rtms_recent_hz, 0.1), p["rtms_frequency_exponent"])
         ctx.relax("rtms_after", np.zeros(u.n), tau_r)
 
     motor_target = ctx.g("CX2") * p["k_motor_command"] * s["m1_excitability"] * ctx.sig["exertion"] * active
     ctx.relax(
         "motor_after",
         motor_target,
-        np.where(motor_target > s["motor_after"], p["tau_motor_rise"], p["tau_motor_after"]),
+        xp.where(motor_target > s["motor_after"], p["tau_motor_rise"], p["tau_motor_after"]),
     )
     m1 = ctx.node("M1") * (
         s["m1_excitability"] * (1.0 + s["tdcs_after"] + s["rtms_after"])
@@ -251,7 +252,7 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("CX19") * p["k_exercise_dlpfc"] * ctx.sig["proprio_drive"].max(axis=1)
         + ctx.g("CX18") * p["k_tdcs_dlpfc"] * tdcs_dlpfc
     )
-    ctx.relax("dlpfc", ctx.node("DLPFC") * np.maximum(dl, 0.0), p["tau_dlpfc"])
+    ctx.relax("dlpfc", ctx.node("DLPFC") * xp.maximum(dl, 0.0), p["tau_dlpfc"])
     ctx.relax("insula_gmv", 1.0 + ctx.g("CX23") * p["k_mind_body_insula"] * s["load_mind_body"], p["tau_insula_gmv"])
     ctx.relax(
         "mopfc_gmv",

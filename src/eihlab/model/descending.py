@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context, saturating, sigmoid
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
@@ -292,9 +293,9 @@ def dynamics(ctx: Context) -> None:
     """Transmitter systems and the inhibition/facilitation balance."""
     s, p, u = ctx.s, ctx.p, ctx.u
     on = ctx.sig["active_movement"]
-    mass = np.sqrt(ctx.sig["working_mass"])
+    mass = xp.sqrt(ctx.sig["working_mass"])
     half = p["load_half"]
-    intensity = np.maximum(u.intensity, 0.0)
+    intensity = xp.maximum(u.intensity, 0.0)
 
     # opioids (SC2-SC6)
     content_target = 1.0 + ctx.g("SC3") * p["k_opioid_training"] * saturating(s["load_high"], half)
@@ -318,10 +319,10 @@ def dynamics(ctx: Context) -> None:
     slow_2ag = 1.0 + sc9 * (u.drug_level("magl_inhibitor") + u.drug_level("ecb_reuptake_inhibitor"))
     # an inhibitor slows clearance: both the time constant and the steady level rise by the same factor
     ctx.relax(
-        "aea", ctx.node("serum_AEA") * (1.0 + ctx.g("SC7") * ecb_drive) * np.sqrt(slow_aea), p["tau_ecb"] * slow_aea
+        "aea", ctx.node("serum_AEA") * (1.0 + ctx.g("SC7") * ecb_drive) * xp.sqrt(slow_aea), p["tau_ecb"] * slow_aea
     )
     ctx.relax(
-        "two_ag", ctx.node("serum_2AG") * (1.0 + ctx.g("SC7b") * ecb_drive) * np.sqrt(slow_2ag), p["tau_ecb"] * slow_2ag
+        "two_ag", ctx.node("serum_2AG") * (1.0 + ctx.g("SC7b") * ecb_drive) * xp.sqrt(slow_2ag), p["tau_ecb"] * slow_2ag
     )
     aerobic_load = saturating(s["load_all"], half)
     ctx.relax(
@@ -341,7 +342,7 @@ def dynamics(ctx: Context) -> None:
     ctx.relax("sert", 1.0 - ctx.g("SC11") * p["k_sert_training"] * aerobic_load, p["tau_serotonin"])
     ht = ctx.signal(
         "serotonin_synaptic",
-        s["serotonin"] * (1.0 + u.drug_level("ssri")) / np.power(np.maximum(s["sert"], 0.05), ctx.g("SC11b")),
+        s["serotonin"] * (1.0 + u.drug_level("ssri")) / xp.power(xp.maximum(s["sert"], 0.05), ctx.g("SC11b")),
     )
 
     # PAG output and the RVM OFF/ON balance
@@ -351,7 +352,7 @@ def dynamics(ctx: Context) -> None:
         * (
             ctx.g("CX3") * ctx.g("CX5") * p["w_m1"] * ctx.sig["m1_drive"]
             + ctx.g("CX17") * p["w_dlpfc"] * s["dlpfc"]
-            + ctx.g("AM5") * p["w_reward"] * np.maximum(ctx.sig["nac_reward"] - 1.0, 0.0)
+            + ctx.g("AM5") * p["w_reward"] * xp.maximum(ctx.sig["nac_reward"] - 1.0, 0.0)
         )
         * (1.0 - ctx.g("SC14b") * pag_gaba)
     )
@@ -369,7 +370,7 @@ def dynamics(ctx: Context) -> None:
     on_cells = ctx.node("RVM_ON") * (
         ctx.g("SC6") * p["f_on"] * s["mor"]
         + ctx.g("SC12") * p["f_nr1"] * s["nr1p"]
-        + ctx.g("AM3c") * p["f_cea"] * np.maximum(s["cea_gaba"] - 1.0, 0.0)
+        + ctx.g("AM3c") * p["f_cea"] * xp.maximum(s["cea_gaba"] - 1.0, 0.0)
     )
     ctx.signal("facilitation", ctx.g("SC1f") * (on_cells + p["facilitation_condition"]))
 
@@ -377,10 +378,10 @@ def dynamics(ctx: Context) -> None:
     barrage = ctx.g("SC12b") * ctx.sig["nociceptive_barrage"] * _transmission(ctx)
     # only *continuous* input phosphorylates NR1 (§4.6): a brief supramaximal burst (Wingate) does not
     ctx.relax("barrage_avg", barrage, p["tau_barrage"])
-    excess = np.maximum(s["barrage_avg"] - p["nr1_threshold"], 0.0)
+    excess = xp.maximum(s["barrage_avg"] - p["nr1_threshold"], 0.0)
     nr1_target = excess / (excess + p["nr1_half"]) + u.drug_level("nr1_vector")
     nr1_target = ctx.node("RVM_NR1p") * nr1_target
-    ctx.relax("nr1p", nr1_target, np.where(nr1_target > s["nr1p"], p["tau_nr1_rise"], p["tau_nr1"]))
+    ctx.relax("nr1p", nr1_target, xp.where(nr1_target > s["nr1p"], p["tau_nr1_rise"], p["tau_nr1"]))
 
 
 def _transmission(ctx: Context) -> np.ndarray | float:
@@ -392,14 +393,14 @@ def _transmission(ctx: Context) -> np.ndarray | float:
     the healthy reference levels free of it).
     """
     barrage = ctx.sig["nociceptive_barrage"]
-    if not np.any(barrage > 0):
+    if not xp.any(barrage > 0):
         return 1.0
     from eihlab.model.system import reference_levels  # lazy: the references are computed at rest
 
     ref = reference_levels()
     p, s, sig = ctx.p, ctx.s, ctx.sig
-    return np.asarray(
-        np.exp(
+    return xp.asarray(
+        xp.exp(
             p["c_cs_mechanical"] * s["central_sens"]
             - p["a_mechanical"] * (sig["inhibition"] - ref["inhibition"])
             + p["b_mechanical"] * (sig["facilitation"] - ref["facilitation"])
@@ -409,4 +410,4 @@ def _transmission(ctx: Context) -> np.ndarray | float:
 
 def inhibition(off_drive: np.ndarray, efficacy: np.ndarray, x50: np.ndarray) -> np.ndarray:
     """Descending inhibition ``efficacy * x / (x + x50)`` for an OFF-side drive ``x``."""
-    return np.asarray(efficacy * saturating(off_drive, x50))
+    return xp.asarray(efficacy * saturating(off_drive, x50))

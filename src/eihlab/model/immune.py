@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context, saturating
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
@@ -153,9 +154,9 @@ STATES = (
 def injury_level(ctx: Context) -> np.ndarray:
     """Saturated total injury drive (peripheral regions plus central), in [0, 1)."""
     u = ctx.u
-    regional = np.asarray(u.injury)
-    total = (regional.sum(axis=-1) if regional.ndim > 1 else regional) + np.asarray(u.injury_central)
-    return np.asarray(saturating(np.broadcast_to(total, (u.n,)), ctx.p["injury_half"]))
+    regional = xp.asarray(u.injury)
+    total = (regional.sum(axis=-1) if regional.ndim > 1 else regional) + xp.asarray(u.injury_central)
+    return xp.asarray(saturating(np.broadcast_to(total, (u.n,)), ctx.p["injury_half"]))
 
 
 def dynamics(ctx: Context) -> None:
@@ -169,14 +170,14 @@ def dynamics(ctx: Context) -> None:
     il10_free = 1.0 / (1.0 + ctx.u.drug_level("il10_antagonist"))
     tc, tm = p["tau_cytokine"], p["tau_macrophage"]
 
-    il4 = np.maximum(1.0 - ctx.g("SP15b") * p["k_injury_il4"] * injury + ctx.g("SP15") * p["k_load_il4"] * low, 0.0)
+    il4 = xp.maximum(1.0 - ctx.g("SP15b") * p["k_injury_il4"] * injury + ctx.g("SP15") * p["k_load_il4"] * low, 0.0)
     ctx.relax("il4", ctx.node("IL4") * il4, tc)
     il4_signal = ctx.signal("il4_signal", s["il4"] * il4_free)
-    m2 = 1.0 + ctx.g("SP10") * p["k_load_m2"] * all_ * np.power(il4_signal, ctx.g("SP10b") * 2.0)
+    m2 = 1.0 + ctx.g("SP10") * p["k_load_m2"] * all_ * xp.power(il4_signal, ctx.g("SP10b") * 2.0)
     ctx.relax("macrophage_m2", ctx.node("macrophage_M2") * m2, tm)
     ctx.relax("il10", ctx.node("IL10") * (1.0 + ctx.g("SP11") * (s["macrophage_m2"] - 1.0)), tc)
     ctx.signal("il10_signal", s["il10"] * il10_free)
-    m1 = np.maximum(
+    m1 = xp.maximum(
         1.0 + ctx.g("SP13b") * p["k_injury_m1"] * injury - ctx.g("SP13") * p["k_load_m1"] * all_ * injury, 0.0
     )
     ctx.relax("macrophage_m1", ctx.node("macrophage_M1") * m1, tm)
@@ -186,14 +187,14 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("SP8b") * p["k_m1_proinflammatory"] * (s["macrophage_m1"] - 1.0)
     )
     # IL-10 suppresses pro-inflammatory cytokine production (doi:10.1146/annurev.immunol.19.1.683)
-    suppression = 1.0 + ctx.g("SP11b") * p["k_il10_proinflammatory"] * np.maximum(ctx.sig["il10_signal"] - 1.0, 0.0)
-    ctx.relax("proinflammatory", ctx.node("IL1b") * np.maximum(pro, 0.0) / suppression, tc)
+    suppression = 1.0 + ctx.g("SP11b") * p["k_il10_proinflammatory"] * xp.maximum(ctx.sig["il10_signal"] - 1.0, 0.0)
+    ctx.relax("proinflammatory", ctx.node("IL1b") * xp.maximum(pro, 0.0) / suppression, tc)
     blocker = ctx.g("PH1b") * (ctx.u.drug_level("naloxone") + ctx.u.drug_level("naltrexone"))
     ctx.signal(
         "m2_opioid",
         ctx.node("M2_opioid")
         * ctx.g("SP20")
         * p["k_m2_opioid"]
-        * np.maximum(s["macrophage_m2"] - 1.0, 0.0)
+        * xp.maximum(s["macrophage_m2"] - 1.0, 0.0)
         / (1.0 + blocker),
     )

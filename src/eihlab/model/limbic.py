@@ -10,8 +10,7 @@ Relaxation targets (τ ≈ 3 d; :math:`\hat J` injury level, :math:`\hat V` satu
 
 from __future__ import annotations
 
-import numpy as np
-
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context, saturating
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
@@ -81,7 +80,7 @@ def dynamics(ctx: Context) -> None:
     ctx.relax("bla_nac", 1.0 + ctx.g("AM1") * p["k_reward"] * vol, tau)
     ctx.relax("latba_cem", 1.0 + ctx.g("AM2") * p["k_negative_valence"] * injury * (1.0 - vol), tau)
     cea = 1.0 + ctx.g("AM3b") * p["k_cea_injury"] * injury - ctx.g("AM3") * p["k_cea_running"] * vol
-    ctx.relax("cea_gaba", ctx.node("CeA_GABA") * np.maximum(cea, 0.0), tau)
+    ctx.relax("cea_gaba", ctx.node("CeA_GABA") * xp.maximum(cea, 0.0), tau)
     ctx.signal("nac_reward", ctx.g("AM1b") * ctx.node("NAc") * s["bla_nac"])
     mind_body = saturating(s["load_mind_body"], p["load_half"])
     ctx.signal("fc_vta_mopfc", ctx.node("VTA") * (1.0 - 0.3 * ctx.g("CX22") * mind_body))

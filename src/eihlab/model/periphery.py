@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context
 from eihlab.model._elements import Edge, Node, Param, StateVar
 from eihlab.model.body import REGIONS
@@ -328,19 +329,19 @@ def endurance_rate(ctx: Context, on: np.ndarray) -> np.ndarray:
     family = FAMILIES[u.family] if u.family >= 0 else "passive"
     if family in ("aerobic", "anaerobic", "mind_body"):
         cp = p["cp_fraction"]
-        above = np.maximum(intensity - cp, 0.0)
-        rate = above / p["w_prime_min"] + np.power(intensity / cp, 4) / p["endurance_long_min"]
+        above = xp.maximum(intensity - cp, 0.0)
+        rate = above / p["w_prime_min"] + xp.power(intensity / cp, 4) / p["endurance_long_min"]
     elif family == "isometric":
-        et_min = p["isometric_et_b0_s"] * np.power(np.clip(intensity, 0.02, 1.2), p["isometric_et_b1"]) / 60.0
+        et_min = p["isometric_et_b0_s"] * xp.power(xp.clip(intensity, 0.02, 1.2), p["isometric_et_b1"]) / 60.0
         rate = 1.0 / et_min
     elif family in ("dynamic_resistance", "eccentric"):
         # Brzycki: repetitions to failure = 37 - 36 * fraction of 1RM (eccentric strength ~ 1.3 x concentric)
         frac = intensity / (1.3 if family == "eccentric" else 1.0)
-        reps = np.clip(37.0 - 36.0 * frac, 1.0, 40.0)
+        reps = xp.clip(37.0 - 36.0 * frac, 1.0, 40.0)
         rate = 60.0 / (reps * p["rep_duration_s"])
     else:
         rate = np.zeros(u.n)
-    return np.asarray(rate * on)
+    return xp.asarray(rate * on)
 
 
 def metabolic_drive(ctx: Context, on: np.ndarray) -> np.ndarray:
@@ -356,8 +357,8 @@ def metabolic_drive(ctx: Context, on: np.ndarray) -> np.ndarray:
     else:
         ref = p["cp_fraction"]
     # accumulation saturates: muscle metabolites (lactate, H+) have a physiological ceiling (assumed ×4 of CP)
-    relative = np.minimum(np.power(np.maximum(u.intensity, 0.0) / ref, 3), 4.0)
-    return np.asarray(on * relative * (1.0 + 2.0 * ctx.s["fatigue"]))
+    relative = xp.minimum(xp.power(xp.maximum(u.intensity, 0.0) / ref, 3), 4.0)
+    return xp.asarray(on * relative * (1.0 + 2.0 * ctx.s["fatigue"]))
 
 
 def _inflammatory_factor(ctx: Context) -> np.ndarray:
@@ -370,8 +371,8 @@ def _inflammatory_factor(ctx: Context) -> np.ndarray:
     s, u, p = ctx.s, ctx.u, ctx.p
     il10 = s["il10"] / (1.0 + u.drug_level("il10_antagonist"))
     il4 = s["il4"] / (1.0 + u.drug_level("il4_antagonist"))
-    anti = 1.0 + p["k_il10_cs"] * np.maximum(il10 - 1.0, 0.0) + p["k_il4_cs"] * np.maximum(il4 - 1.0, 0.0)
-    return np.asarray(np.clip(s["proinflammatory"] / anti, 0.2, 3.0))
+    anti = 1.0 + p["k_il10_cs"] * xp.maximum(il10 - 1.0, 0.0) + p["k_il4_cs"] * xp.maximum(il4 - 1.0, 0.0)
+    return xp.asarray(xp.clip(s["proinflammatory"] / anti, 0.2, 3.0))
 
 
 def dynamics(ctx: Context) -> None:
@@ -381,37 +382,37 @@ def dynamics(ctx: Context) -> None:
     active_on = on * u.active
     ctx.signal("exercise_on", on)
     ctx.signal("active_movement", active_on)
-    intensity = np.clip(u.intensity, 0.0, 1.0)
+    intensity = xp.clip(u.intensity, 0.0, 1.0)
     effort = (intensity + (1.0 - intensity) * s["fatigue"]) * on
     ctx.signal("effort", effort)
-    ctx.signal("exertion", np.power(effort, p["exertion_exponent"]) * p.get("session_exertion", 1.0))
+    ctx.signal("exertion", xp.power(effort, p["exertion_exponent"]) * p.get("session_exertion", 1.0))
     family = FAMILIES[u.family] if u.family >= 0 else None
     proprio_gain = p[f"proprio_gain_{family}"] if family else np.zeros(u.n)
-    load = np.where(u.active > 0, effort, np.clip(u.intensity, 0.0, 1.0) * on)
+    load = xp.where(u.active > 0, effort, xp.clip(u.intensity, 0.0, 1.0) * on)
     spindle = ctx.g("EX1") * ctx.node("muscle_spindle_GTO") * on * proprio_gain * (0.5 + load)
     proprio = ctx.g("SP0") * ctx.node("Aa_Ab_afferent") * spindle[:, None] * u.region_weight[None, :]
     ctx.signal("proprio_drive", proprio)
 
     # fatigue: depletion while exercising, exponential recovery otherwise
     ctx.rate("fatigue", ctx.g("EX3") * endurance_rate(ctx, on))
-    ctx.relax("fatigue", np.zeros(u.n), np.where(on > 0, np.inf, p["tau_fatigue_recovery"]))
+    ctx.relax("fatigue", np.zeros(u.n), xp.where(on > 0, np.inf, p["tau_fatigue_recovery"]))
 
     metab = ctx.g("EX2") * ctx.node("muscle_metaboreceptor") * metabolic_drive(ctx, on)
     mass = float(np.dot(u.region_weight, _MASS)) if u.muscle_fraction <= 0 else u.muscle_fraction
     weights = u.region_weight / u.region_weight.sum() if u.region_weight.sum() > 0 else u.region_weight
     sens_exercised = s["psens"] @ weights if weights.sum() > 0 else np.ones(u.n)
     # movement-evoked nociception of sensitised tissue: loading a painful region hurts even without metabolites
-    load = np.clip(u.intensity, 0.0, 1.0) * on * (u.active + 0.5 * (1.0 - u.active))
-    excess_sens = np.maximum(s["psens"] - 1.0, 0.0)
+    load = xp.clip(u.intensity, 0.0, 1.0) * on * (u.active + 0.5 * (1.0 - u.active))
+    excess_sens = xp.maximum(s["psens"] - 1.0, 0.0)
     regional = ctx.g("PE2") * p["k_movement_pain"][:, None] * load[:, None] * excess_sens * u.region_weight[None, :]
     ctx.signal("movement_pain_region", regional)
     movement_pain = regional @ weights if weights.sum() > 0 else np.zeros(u.n)
-    ex_noci = ctx.g("PE1") * p["k_exercise_nociception"] * metab * sens_exercised * np.sqrt(mass) + movement_pain
+    ex_noci = ctx.g("PE1") * p["k_exercise_nociception"] * metab * sens_exercised * xp.sqrt(mass) + movement_pain
     ctx.signal("exercise_nociception", ex_noci)
     ctx.signal("working_mass", np.full(u.n, mass) * on)
 
     # eccentric damage (per region) and its delayed soreness
-    ecc = ctx.g("EX4") * u.is_family("eccentric") * on * np.power(np.maximum(u.intensity, 0.0), 2)
+    ecc = ctx.g("EX4") * u.is_family("eccentric") * on * xp.power(xp.maximum(u.intensity, 0.0), 2)
     repair = p["tau_damage_repair"][:, None]
     ctx.relax("damage", p["k_eccentric_damage"][:, None] * ecc[:, None] * u.region_weight[None, :] * repair, repair)
     ctx.relax("doms", s["damage"], p["tau_doms"][:, None])

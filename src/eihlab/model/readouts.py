@@ -18,8 +18,7 @@ states the review links them to:
 
 from __future__ import annotations
 
-import numpy as np
-
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context
 from eihlab.model._elements import Edge, Node
 
@@ -49,8 +48,8 @@ def dynamics(ctx: Context) -> None:
     pag_rest = (ctx.p["w_m1"] * _M1_REST + ctx.p["w_dlpfc"]) * (1.0 - ctx.p["w_pag_gaba"])
     ctx.signal("fc_m1_vl", m1)
     ctx.signal("fc_pag_vl", sig["pag_glu"] / pag_rest)
-    ctx.signal("fc_s1_ains", np.sqrt(np.maximum(m1, 0.0) * s["insula_gmv"]))
-    nociceptive = np.exp(0.5 * s["central_sens"] + sig["facilitation"] - ctx.p["f_on"] - sig["inhibition"] + 0.5)
+    ctx.signal("fc_s1_ains", xp.sqrt(xp.maximum(m1, 0.0) * s["insula_gmv"]))
+    nociceptive = xp.exp(0.5 * s["central_sens"] + sig["facilitation"] - ctx.p["f_on"] - sig["inhibition"] + 0.5)
     ctx.signal("fc_insula_vl", nociceptive)
     ctx.signal("fc_sensorimotor", 1.0 + s["rtms_after"] + 0.3 * s["stimulation_load"] / (s["stimulation_load"] + 0.3))
     ctx.signal("fc_pag_mopfc", 1.0 - 1.5 * (s["mopfc_gmv"] - 1.0))

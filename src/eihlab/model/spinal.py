@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
@@ -216,21 +217,21 @@ def dynamics(ctx: Context) -> None:
     """Gate, priming, central sensitisation and microglia."""
     s, p, u = ctx.s, ctx.p, ctx.u
     # central sensitisation disinhibits the dorsal horn (KCC2 loss): the large-fibre gate weakens
-    disinhibition = np.exp(-p["k_disinhibition"] * s["central_sens"])[:, None]
+    disinhibition = xp.exp(-p["k_disinhibition"] * s["central_sens"])[:, None]
     drive = ctx.g("SP2") * ctx.node("gate_cell") * p["k_gate"][:, None] * disinhibition * ctx.sig["proprio_drive"]
     ctx.relax("gate", drive, p["tau_gate"][:, None])
     # persistent nociceptive input from loading a painful region winds up its segments (SP1)
     windup = ctx.g("SP1") * p["k_windup"][:, None] * ctx.sig["movement_pain_region"]
-    ctx.relax("windup", windup, np.where(windup > s["windup"], 1.0, p["tau_windup"][:, None]))
+    ctx.relax("windup", windup, xp.where(windup > s["windup"], 1.0, p["tau_windup"][:, None]))
 
-    acid = np.asarray(u.acid)
+    acid = xp.asarray(u.acid)
     acid_total = acid.sum(axis=-1) if acid.ndim > 1 else np.broadcast_to(acid, (u.n,))
     barrage = acid_total + ctx.sig["exercise_nociception"]
     ctx.signal("nociceptive_barrage", barrage)
     # d(priming)/dt = k * barrage * NR1p - priming / tau, written in relaxation form
     tau_p = p["tau_priming"]
     priming = ctx.g("SP18") * p["k_priming_rate"] * barrage * s["nr1p"] * tau_p
-    ctx.relax("priming", np.minimum(priming, MAX_SENSITISATION), tau_p)
+    ctx.relax("priming", xp.minimum(priming, MAX_SENSITISATION), tau_p)
     injury = ctx.sig["injury_level"]
     cs = (
         p["cs_condition"]
@@ -242,6 +243,6 @@ def dynamics(ctx: Context) -> None:
         - ctx.g("SP16") * p["k_il4_cs"] * (ctx.sig["il4_signal"] - 1.0)
         - ctx.g("CX18b") * p["k_stimulation_cs"] * s["stimulation_load"] / (s["stimulation_load"] + 0.3)
     )
-    cs = np.clip(cs, 0.0, MAX_SENSITISATION)
+    cs = xp.clip(cs, 0.0, MAX_SENSITISATION)
     ctx.relax("central_sens", ctx.node("DH_neuron_excitability") * cs, p["tau_central_sens"])
     ctx.relax("microglia", 1.0 + ctx.g("SP7") * p["k_microglia"] * s["central_sens"], p["tau_central_sens"])

@@ -13,8 +13,7 @@ r"""Thalamus: the VM/MD nociceptive discriminators, VPL relay and VL (You et al.
 
 from __future__ import annotations
 
-import numpy as np
-
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
@@ -115,10 +114,10 @@ def dynamics(ctx: Context) -> None:
     s, p, u = ctx.s, ctx.p, ctx.u
     active = ctx.sig["active_movement"]
     target = ctx.g("EX6") * p["k_md_exercise"] * ctx.sig["exertion"] * active
-    tau = np.where(target > s["md_modulation"], p["tau_md_rise"], p["tau_md_modulation"])
+    tau = xp.where(target > s["md_modulation"], p["tau_md_rise"], p["tau_md_modulation"])
     ctx.relax("md_modulation", target, tau)
     ctx.signal(
-        "vm_weight", ctx.g("TH1") * ctx.g("TH2") * ctx.node("VM") * p["k_vm"] * np.power(s["insula_gmv"], ctx.g("TH5"))
+        "vm_weight", ctx.g("TH1") * ctx.g("TH2") * ctx.node("VM") * p["k_vm"] * xp.power(s["insula_gmv"], ctx.g("TH5"))
     )
     ctx.signal(
         "md_weight",
@@ -127,6 +126,6 @@ def dynamics(ctx: Context) -> None:
         * ctx.node("MD")
         * p["k_md"]
         * (1.0 + s["central_sens"])
-        * (1.0 - s["md_modulation"] * np.minimum(p["descending_efficacy"], 1.0)),
+        * (1.0 - s["md_modulation"] * xp.minimum(p["descending_efficacy"], 1.0)),
     )
     ctx.signal("vpl_suppression", 1.0 - ctx.g("SC15") * p["k_mcs_vpl"] * u.mcs)

@@ -17,8 +17,7 @@ trained subject's capacity: :func:`eihlab.model.system.evaluate` divides its rel
 
 from __future__ import annotations
 
-import numpy as np
-
+from eihlab.model import _ops as xp
 from eihlab.model._context import Context, sigmoid
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
@@ -105,7 +104,7 @@ def dynamics(ctx: Context) -> None:
     p, u = ctx.p, ctx.u
     on = ctx.sig["active_movement"] * ctx.g("EX5")
     intensity = u.intensity
-    w_low = np.exp(-(((intensity - p["load_low_center"]) / 0.2) ** 2))
+    w_low = xp.exp(-(((intensity - p["load_low_center"]) / 0.2) ** 2))
     w_high = sigmoid(intensity, p["load_high_threshold"], 0.07)
     tau = p["tau_training_load"]
     scale = 24.0 * on

@@ -1,0 +1,95 @@
+"""The array operations of the model's dynamics, bound to the active backend.
+
+Every component's dynamics does its elementwise maths through this module (``xp.maximum``, ``xp.exp``, ...)
+rather than through numpy directly, so that one definition of the model serves two backends:
+
+- **numpy** (default): the names are numpy's own functions, rebound at import, so the engine's fast path
+  pays nothing for the indirection;
+- **symbolic**: under :func:`symbolic`, the same names build sympy expressions over object arrays. Running
+  :func:`eihlab.model.system.evaluate` on symbols then yields the model's right-hand side as equations, which
+  :mod:`eihlab.model.sbml` writes as SBML. Operators (``+``, ``*``, ``@``, comparisons) need no dispatch:
+  numpy applies them element by element to object arrays.
+
+Only the functions below go through the backend; shape helpers (``np.zeros``, ``np.broadcast_to``) work on
+object arrays as they are.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from scipy.special import expit as _expit
+
+maximum: Callable[..., Any] = np.maximum
+minimum: Callable[..., Any] = np.minimum
+exp: Callable[..., Any] = np.exp
+log: Callable[..., Any] = np.log
+sqrt: Callable[..., Any] = np.sqrt
+power: Callable[..., Any] = np.power
+abs: Callable[..., Any] = np.abs  # noqa: A001 - mirrors numpy's name
+where: Callable[..., Any] = np.where
+clip: Callable[..., Any] = np.clip
+expit: Callable[..., Any] = _expit
+asarray: Callable[..., Any] = np.asarray
+any: Callable[..., Any] = np.any  # noqa: A001 - mirrors numpy's name
+
+_NAMES = ("maximum", "minimum", "exp", "log", "sqrt", "power", "abs", "where", "clip", "expit", "asarray", "any")
+_NUMPY = {name: globals()[name] for name in _NAMES}
+
+
+def _symbolic_functions() -> dict[str, Callable[..., Any]]:
+    import sympy
+
+    def vec(f: Callable[..., Any]) -> Callable[..., Any]:
+        v = np.vectorize(f, otypes=[object])
+        return lambda *args: _scalar(v(*args))
+
+    def piecewise(c: Any, a: Any, b: Any) -> Any:
+        if isinstance(c, bool | np.bool_):
+            return a if c else b
+        return sympy.Piecewise((a, c), (b, True))
+
+    def asarray_symbolic(x: Any, dtype: Any = None) -> Any:
+        arr = np.asarray(x, dtype=object)
+        return arr if arr.ndim else arr.item()
+
+    def any_symbolic(x: Any) -> bool:
+        # a condition on symbols may hold: take the branch that keeps the general expression
+        return builtins.any(not isinstance(v, bool | np.bool_) or v for v in np.asarray(x, dtype=object).ravel())
+
+    return {
+        "maximum": vec(lambda a, b: sympy.Max(a, b)),
+        "minimum": vec(lambda a, b: sympy.Min(a, b)),
+        "exp": vec(sympy.exp),
+        "log": vec(sympy.log),
+        "sqrt": vec(sympy.sqrt),
+        "power": vec(lambda a, b: sympy.Pow(a, b)),
+        "abs": vec(sympy.Abs),
+        "where": vec(piecewise),
+        "clip": vec(lambda x, lo, hi: sympy.Min(sympy.Max(x, lo), hi)),
+        "expit": vec(lambda x: 1 / (1 + sympy.exp(-x))),
+        "asarray": asarray_symbolic,
+        "any": any_symbolic,
+    }
+
+
+def _scalar(arr: np.ndarray) -> Any:
+    return arr if arr.ndim else arr.item()
+
+
+@contextmanager
+def symbolic() -> Iterator[None]:
+    """Bind the operations to sympy for the duration of the block (not thread-safe; export only)."""
+    functions = _symbolic_functions()
+    globals().update(functions)
+    try:
+        yield
+    finally:
+        globals().update(_NUMPY)
+
+
+__all__ = [*_NAMES, "symbolic"]
