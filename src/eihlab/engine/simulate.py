@@ -113,7 +113,7 @@ def simulate_chunk(
             if key not in stretch:
                 stretch[key] = _exhaustion_stretch(bout, state, params, inputs, g)
             dt_eff = dt * stretch[key]
-        state = system.advance(state, ctx, dt_eff)
+        state = system.step(state, ctx, params, inputs, dt_eff, g.edges, g.nodes)
     system.check_finite(state, f"t = {schedule.end:g} min")
     take_probes(schedule.end, None)
     return cols

@@ -120,7 +120,7 @@ def _one_arm(
             if id(bout) not in stretch:
                 stretch[id(bout)] = _exhaustion_stretch(bout, state, params, inputs, _NO_GAINS)
             dt_eff = dt * stretch[id(bout)]
-        state = system.advance(state, ctx, dt_eff)
+        state = system.step(state, ctx, params, inputs, dt_eff)
     system.check_finite(state, f"t = {schedule.end:g} min")
     if probes:
         ctx = system.evaluate(state, params, schedule.inputs_at(schedule.end))
