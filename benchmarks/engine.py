@@ -1,4 +1,4 @@
-"""Benchmark: eihlab's engine against ``scipy.integrate.solve_ivp`` on the same model and protocols, in one run.
+"""Benchmark: eihlab's engine against ``solve_ivp`` and libRoadRunner on the same model and protocols, in one run.
 
 Two protocols, one arm each, healthy humans:
 
@@ -17,13 +17,19 @@ solvers integrate the same right-hand side (relaxations ``(target - y) / tau`` p
 :func:`eihlab.model.system.evaluate`) one subject at a time, restarted at every bout edge and probe time (an
 adaptive solver otherwise steps over short bouts in a long protocol), from the same steady state.
 ``max_rel_err`` is the largest relative error of any probe value, of the engine and of both scipy methods,
-against the reference. The engine's exponential-Euler step is first order on its grid; the error of the
-engine alone is also reported as a function of its fine step (``FINE_DT_MIN``).
+against the reference. The engine's step is the second-order exponential step ETD2 on a protocol-aware grid;
+its error is also reported as a function of its fine step (``FINE_DT_MIN``) and of its largest rest step.
+
+libRoadRunner. The same right-hand side, exported to SBML by :mod:`eihlab.model.sbml` (generated from the model's
+component code by running it on sympy symbols), compiled once by libRoadRunner and integrated by its CVODE at
+rtol 1e-6, one subject at a time: ``resetAll``, that subject's parameters and starting state set, then the
+protocol segment by segment (the two exercise inputs set at every bout edge, each segment restarted), the
+probes read from its state through the same QST code.
 
 Throughput. eihlab: subjects per second of a whole cohort through the real engine path (20,000 acute, 2,000
 programme subjects). scipy: seconds per subject measured on a handful of subjects, one at a time, and
-extrapolated (subjects/s = 1 / mean seconds per subject, the faster of LSODA and BDF). libRoadRunner is not
-run: it needs an SBML export of the model, which does not exist yet; its numbers are ``null``.
+extrapolated (subjects/s = 1 / mean seconds per subject, the faster of LSODA and BDF). libRoadRunner: the
+same, over more subjects (200 acute, 20 programme; compilation excluded and reported).
 
 Peak memory: a 100,000-subject acute cohort run in a child process (``ru_maxrss`` of the child).
 
@@ -253,6 +259,28 @@ def subjects(exp: Experiment, n: int) -> Subjects:
     return Subjects(params, schedules, start, z)
 
 
+class ProbeReader:
+    """Reads one subject's probes from a state, as the engine does (noise-free), in time order."""
+
+    def __init__(self, sub: Subjects, i: int) -> None:
+        self.params = {k: v[i : i + 1] for k, v in sub.params.items()}
+        self.sched = sub.schedules[i]
+        self.session = sub.z[i : i + 1, :SESSION_DRAWS]
+        self.noise = NoiseStream(sub.z[i : i + 1, SESSION_DRAWS:])
+        self.probes = list(self.sched.probes)
+        self.values: list[float] = []
+
+    def take(self, t: float, state: system.State) -> None:
+        """Read every probe due at ``t`` from ``state``."""
+        while self.probes and self.probes[0].time <= t + 1e-9:
+            probe = self.probes.pop(0)
+            ctx = system.evaluate(state, self.params, self.sched.inputs_at(t))
+            pc = ProbeContext(ctx, "human", self.session, self.noise)
+            for m in probe.measures:
+                v, _ = PROBES[m.measure](pc, m)
+                self.values.append(float(v.mean()))
+
+
 def _edges(sched: Schedule) -> list[float]:
     marks = {sched.start, sched.end}
     for b in sched.bouts:
@@ -316,20 +344,8 @@ def scipy_probes(sub: Subjects, i: int, method: str, rtol: float, atol: float) -
 
         return rhs
 
-    session = sub.z[i : i + 1, :SESSION_DRAWS]
-    noise = NoiseStream(sub.z[i : i + 1, SESSION_DRAWS:])
-    probes = list(sched.probes)
-    values: list[float] = []
-
-    def take(t: float, y: np.ndarray) -> None:
-        while probes and probes[0].time <= t + 1e-9:
-            probe = probes.pop(0)
-            ctx = system.evaluate(unpack(y), params, sched.inputs_at(t))
-            pc = ProbeContext(ctx, "human", session, noise)
-            for m in probe.measures:
-                v, _ = PROBES[m.measure](pc, m)
-                values.append(float(v.mean()))
-
+    reader = ProbeReader(sub, i)
+    take = lambda t, y: reader.take(t, unpack(y))  # noqa: E731
     y = pack(state0)
     edges = _edges(sched)
     for a, b in zip(edges[:-1], edges[1:], strict=True):
@@ -339,7 +355,7 @@ def scipy_probes(sub: Subjects, i: int, method: str, rtol: float, atol: float) -
             raise RuntimeError(f"solve_ivp {method} failed on [{a:g}, {b:g}]: {sol.message}")
         y = sol.y[:, -1]
     take(edges[-1], y)
-    return np.array(values)
+    return np.array(reader.values)
 
 
 def scipy_run(sub: Subjects, n: int, method: str, rtol: float, atol: float) -> tuple[np.ndarray, float]:
@@ -362,6 +378,121 @@ def scipy_run(sub: Subjects, n: int, method: str, rtol: float, atol: float) -> t
     start = time.perf_counter()
     out = np.stack([scipy_probes(sub, i, method, rtol, atol) for i in range(n)])
     return out, (time.perf_counter() - start) / n
+
+
+# ------------------------------------------------------------------------------------------- roadrunner
+
+
+class RoadRunnerModel:
+    """libRoadRunner (CVODE) on the SBML export of the model (:mod:`eihlab.model.sbml`), compiled once.
+
+    The export keeps the bout's structure (cycling, the legs at work) and leaves ``u_exercising`` and
+    ``u_intensity`` as parameters, set per protocol segment; every subject's parameters and starting state are
+    set after a reset (``resetAll``), one subject at a time.
+    """
+
+    def __init__(self, sub: Subjects, rtol: float, atol: float) -> None:
+        import roadrunner
+
+        from eihlab.model import sbml
+        from eihlab.model.body import REGION_NAMES
+        from eihlab.model.registry import STATES
+
+        sched = sub.schedules[0]
+        eq = sbml.equations(sched.inputs_at(sched.bouts[0].t0))
+        start = time.perf_counter()
+        self.rr = roadrunner.RoadRunner(sbml.to_sbml(eq))
+        self.compile_s = time.perf_counter() - start
+        self.rr.integrator.relative_tolerance = rtol
+        self.rr.integrator.absolute_tolerance = atol
+        self.rr.integrator.maximum_num_steps = 100_000
+        index = {pid: k for k, pid in enumerate(self.rr.model.getGlobalParameterIds())}
+        self.state_layout = [
+            (s.name, s.per_region, [index[i] for i in sbml.state_ids(s.name, s.per_region)]) for s in STATES
+        ]
+        self.param_index = np.array([index[pid] for pid in eq.parameters if pid not in sbml.INPUTS], dtype=np.int32)
+        self.param_names = [pid for pid in eq.parameters if pid not in sbml.INPUTS]
+        self.inputs = np.array([index[pid] for pid in sbml.INPUTS], dtype=np.int32)
+        self.region = {f"psens_condition__{r}": j for j, r in enumerate(REGION_NAMES)}
+
+    def _param_values(self, params: dict[str, np.ndarray]) -> np.ndarray:
+        return np.array(
+            [
+                params["psens_condition"][0, self.region[n]] if n in self.region else params[n][0]
+                for n in self.param_names
+            ]
+        )
+
+    def state(self) -> system.State:
+        """The current state as the model's state dict (one subject)."""
+        values = np.asarray(self.rr.model.getGlobalParameterValues())
+        return {
+            name: values[idx].reshape(1, -1) if per_region else values[idx[:1]]
+            for name, per_region, idx in self.state_layout
+        }
+
+    def _guard(self, state: system.State) -> None:
+        """Apply the engine's guards at a segment edge: states non-negative, fatigue at most 1.
+
+        Values below 1e-30 are set to 0. Without this CVODE fails on round-off: a state left at -6e-71 by a
+        long rest stalls its Newton iteration at the next bout. The engine applies the same guards after every
+        step.
+        """
+        for name, _, idx in self.state_layout:
+            y = state[name].reshape(-1)
+            guarded = np.clip(y, 0.0, 1.0) if name == "fatigue" else np.maximum(y, 0.0)
+            guarded = np.where(guarded < 1e-30, 0.0, guarded)
+            if np.any(guarded != y):
+                self.rr.model.setGlobalParameterValues(np.asarray(idx, dtype=np.int32), guarded)
+
+    def probes(self, sub: Subjects, i: int) -> np.ndarray:
+        """Probe values of subject ``i``: reset, set parameters and state, integrate segment by segment.
+
+        Parameters
+        ----------
+        sub
+            The subjects.
+        i
+            Which subject.
+
+        Returns
+        -------
+        numpy.ndarray
+            The probe values, ordered by time, then measure.
+        """
+        rr, model = self.rr, self.rr.model
+        rr.resetAll()
+        reader = ProbeReader(sub, i)
+        model.setGlobalParameterValues(self.param_index, self._param_values(reader.params))
+        for name, _, idx in self.state_layout:
+            model.setGlobalParameterValues(np.asarray(idx, dtype=np.int32), sub.start[name][i].reshape(-1))
+        edges = _edges(reader.sched)
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            state = self.state()
+            reader.take(a, state)
+            self._guard(state)
+            u = reader.sched.inputs_at(a)
+            model.setGlobalParameterValues(
+                self.inputs, [float(u.exercising[0]), float(np.asarray(u.intensity).reshape(-1)[0])]
+            )
+            rr.simulate(0.0, b - a, 2)  # the system is autonomous: each segment from its own t = 0
+        reader.take(edges[-1], self.state())
+        return np.array(reader.values)
+
+
+def roadrunner_run(sub: Subjects, n: int, rtol: float, atol: float) -> tuple[np.ndarray | None, float, float]:
+    """Probe values of subjects ``0..n-1`` from libRoadRunner, mean seconds per subject, compile seconds.
+
+    Returns ``(None, nan, nan)`` when libroadrunner is not installed.
+    """
+    try:
+        model = RoadRunnerModel(sub, rtol, atol)
+    except ImportError:
+        return None, math.nan, math.nan
+    model.probes(sub, 0)  # warm-up (JIT) outside the timing
+    start = time.perf_counter()
+    out = np.stack([model.probes(sub, i) for i in range(n)])
+    return out, (time.perf_counter() - start) / n, model.compile_s
 
 
 def max_rel(a: np.ndarray, ref: np.ndarray) -> float:
@@ -413,6 +544,7 @@ def protocol_result(
     steps: list[float],
     max_steps: list[float] | None = None,
     weeks: int = 12,
+    n_rr: int | None = None,
 ) -> dict[str, Any]:
     """Run one protocol on eihlab and scipy; throughput, agreement and the engine's step study.
 
@@ -430,6 +562,8 @@ def protocol_result(
         Largest rest steps of a second convergence study (none by default).
     weeks
         Length of the programme.
+    n_rr
+        Subjects run through libRoadRunner (default ``n_scipy``; the first ``n_scipy`` are compared).
 
     Returns
     -------
@@ -438,17 +572,21 @@ def protocol_result(
     """
     eih_rate, eih_s = engine_rate(experiment(protocol, n_engine, weeks))
     exp = experiment(protocol, n_scipy, weeks)
-    sub = subjects(exp, n_scipy)
+    sub = subjects(exp, max(n_scipy, n_rr or 0))
     ref, ref_s = scipy_run(sub, n_scipy, "LSODA", REF_RTOL, REF_ATOL)
     lsoda, lsoda_s = scipy_run(sub, n_scipy, "LSODA", RTOL, ATOL)
     bdf, bdf_s = scipy_run(sub, n_scipy, "BDF", RTOL, ATOL)
+    rr, rr_s, rr_compile_s = roadrunner_run(sub, n_rr or n_scipy, RTOL, ATOL)
     eng = engine_probes(exp, n_scipy)
     errs = {"eihlab": max_rel(eng, ref), "scipy_lsoda": max_rel(lsoda, ref), "scipy_bdf": max_rel(bdf, ref)}
+    if rr is not None:
+        errs["roadrunner"] = max_rel(rr[:n_scipy], ref)
     scipy_rate = 1.0 / min(lsoda_s, bdf_s)
+    rr_rate = None if rr is None else 1.0 / rr_s
     return {
         "eihlab_subj_per_s": eih_rate,
         "scipy_subj_per_s": scipy_rate,
-        "roadrunner_subj_per_s": None,
+        "roadrunner_subj_per_s": rr_rate,
         "max_rel_err": max(errs.values()),
         "detail": {
             "eihlab_subjects": n_engine,
@@ -458,6 +596,9 @@ def protocol_result(
             "scipy_bdf_s_per_subject": bdf_s,
             "reference_s_per_subject": ref_s,
             "ratio_eihlab_over_scipy": eih_rate / scipy_rate,
+            "ratio_eihlab_over_roadrunner": None if rr_rate is None else eih_rate / rr_rate,
+            "roadrunner_subjects": None if rr is None else len(rr),
+            "roadrunner_compile_s": rr_compile_s,
             "max_rel_err_by_solver": errs,
             "eihlab_max_rel_err_by_fine_dt": engine_step_study(exp, n_scipy, ref, steps),
             "eihlab_max_rel_err_by_max_dt": engine_step_study(exp, n_scipy, ref, max_steps or [], "MAX_DT_MIN"),
@@ -499,7 +640,7 @@ def _table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="eihlab engine vs scipy solve_ivp (same model, same protocol, one run)")
+    table = Table(title="eihlab engine vs scipy solve_ivp and libRoadRunner (same model, same protocol, one run)")
     for col in ("protocol", "eihlab subj/s", "scipy subj/s", "ratio", "roadrunner", "max rel err", "detail"):
         table.add_column(col)
     for name in ("acute", "programme"):
@@ -511,9 +652,13 @@ def _table(result: dict[str, Any]) -> None:
             f"{r['eihlab_subj_per_s']:,.0f} ({d['eihlab_subjects']:,} subj)",
             f"{r['scipy_subj_per_s']:,.2f} (extrapolated from {d['scipy_subjects']} subj)",
             f"{d['ratio_eihlab_over_scipy']:,.0f}x",
-            "n/a (no SBML export)",
+            "n/a (libroadrunner not installed)"
+            if r["roadrunner_subj_per_s"] is None
+            else f"{r['roadrunner_subj_per_s']:,.1f} ({d['roadrunner_subjects']} subj; eihlab "
+            f"{d['ratio_eihlab_over_roadrunner']:,.0f}x)",
             f"{r['max_rel_err']:.2e}",
-            f"eihlab {by['eihlab']:.1e}, LSODA {by['scipy_lsoda']:.1e}, BDF {by['scipy_bdf']:.1e}; "
+            f"eihlab {by['eihlab']:.1e}, LSODA {by['scipy_lsoda']:.1e}, BDF {by['scipy_bdf']:.1e}, "
+            f"roadrunner {by.get('roadrunner', math.nan):.1e}; "
             f"eihlab by fine dt: "
             + ", ".join(f"{k} min {v:.1e}" for k, v in d["eihlab_max_rel_err_by_fine_dt"].items()),
         )
@@ -540,12 +685,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--detail", action="store_true", help="with --json: keep the detail dicts")
     args = parser.parse_args(argv)
     if args.quick:
-        acute = protocol_result("acute", 1_000, 1, [0.5])
-        programme = protocol_result("programme", 200, 1, [0.5], weeks=1)
+        acute = protocol_result("acute", 1_000, 1, [0.5], n_rr=5)
+        programme = protocol_result("programme", 200, 1, [0.5], weeks=1, n_rr=3)
         peak = peak_mib(2_000)
     else:
-        acute = protocol_result("acute", 20_000, 5, [1.0, 0.5, 0.25, 0.125])
-        programme = protocol_result("programme", 2_000, 1, [1.0, 0.5, 0.25], [1440.0, 240.0, 60.0])
+        acute = protocol_result("acute", 20_000, 5, [2.0, 1.0, 0.5, 0.25], n_rr=200)
+        programme = protocol_result("programme", 2_000, 1, [2.0, 1.0, 0.5], [1440.0, 240.0, 60.0], n_rr=20)
         peak = peak_mib(100_000)
     result = {"acute": acute, "programme": programme, "peak_mib_100k": peak}
     if args.json:

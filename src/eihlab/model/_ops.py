@@ -36,9 +36,53 @@ clip: Callable[..., Any] = np.clip
 expit: Callable[..., Any] = _expit
 asarray: Callable[..., Any] = np.asarray
 any: Callable[..., Any] = np.any  # noqa: A001 - mirrors numpy's name
+amax: Callable[..., Any] = np.max
 
-_NAMES = ("maximum", "minimum", "exp", "log", "sqrt", "power", "abs", "where", "clip", "expit", "asarray", "any")
+_NAMES = (
+    "maximum",
+    "minimum",
+    "exp",
+    "log",
+    "sqrt",
+    "power",
+    "abs",
+    "where",
+    "clip",
+    "expit",
+    "asarray",
+    "any",
+    "amax",
+)
 _NUMPY = {name: globals()[name] for name in _NAMES}
+
+
+class SymbolicArray(np.ndarray):
+    """An object array of sympy expressions whose comparisons give symbolic relations, not booleans.
+
+    numpy's comparison operators cast their result to ``bool``, which a relation between symbols refuses;
+    this subclass keeps the results as objects (``np.less(..., dtype=object)``). Python tries the subclass's
+    reflected operator first, so ``plain_array > symbolic`` works too.
+    """
+
+    def _compare(self, other: Any, ufunc: np.ufunc) -> SymbolicArray:
+        return np.asarray(ufunc(np.asarray(self, dtype=object), other, dtype=object)).view(SymbolicArray)
+
+    def __lt__(self, other: Any) -> SymbolicArray:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> SymbolicArray:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> SymbolicArray:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> SymbolicArray:
+        return self._compare(other, np.greater_equal)
+
+
+def symbolic_array(values: Any) -> SymbolicArray:
+    """``values`` as a :class:`SymbolicArray`."""
+    return np.asarray(values, dtype=object).view(SymbolicArray)
 
 
 def _symbolic_functions() -> dict[str, Callable[..., Any]]:
@@ -46,7 +90,7 @@ def _symbolic_functions() -> dict[str, Callable[..., Any]]:
 
     def vec(f: Callable[..., Any]) -> Callable[..., Any]:
         v = np.vectorize(f, otypes=[object])
-        return lambda *args: _scalar(v(*args))
+        return lambda *args: symbolic_array(v(*args))
 
     def piecewise(c: Any, a: Any, b: Any) -> Any:
         if isinstance(c, bool | np.bool_):
@@ -54,8 +98,7 @@ def _symbolic_functions() -> dict[str, Callable[..., Any]]:
         return sympy.Piecewise((a, c), (b, True))
 
     def asarray_symbolic(x: Any, dtype: Any = None) -> Any:
-        arr = np.asarray(x, dtype=object)
-        return arr if arr.ndim else arr.item()
+        return symbolic_array(x)
 
     def any_symbolic(x: Any) -> bool:
         # a condition on symbols may hold: take the branch that keeps the general expression
@@ -74,11 +117,8 @@ def _symbolic_functions() -> dict[str, Callable[..., Any]]:
         "expit": vec(lambda x: 1 / (1 + sympy.exp(-x))),
         "asarray": asarray_symbolic,
         "any": any_symbolic,
+        "amax": lambda x, axis: symbolic_array(np.apply_along_axis(lambda v: sympy.Max(*v), axis, x)),
     }
-
-
-def _scalar(arr: np.ndarray) -> Any:
-    return arr if arr.ndim else arr.item()
 
 
 @contextmanager
@@ -92,4 +132,4 @@ def symbolic() -> Iterator[None]:
         globals().update(_NUMPY)
 
 
-__all__ = [*_NAMES, "symbolic"]
+__all__ = [*_NAMES, "SymbolicArray", "symbolic", "symbolic_array"]

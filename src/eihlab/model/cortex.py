@@ -209,9 +209,9 @@ def dynamics(ctx: Context) -> None:
     """M1 excitability and drive, stimulation after-effects, DLPFC, insula and MOPFC."""
     s, p, u = ctx.s, ctx.p, ctx.u
     active = ctx.sig["active_movement"]
-    tdcs_m1 = xp.asarray(u.tdcs_m1_ma, dtype=float)
-    tdcs_dlpfc = xp.asarray(u.tdcs_dlpfc_ma, dtype=float)
-    stim_on = (xp.abs(tdcs_m1) > 0) | (xp.abs(tdcs_dlpfc) > 0) | (u.rtms_hz > 0)
+    tdcs_m1 = np.asarray(u.tdcs_m1_ma, dtype=float)  # inputs are concrete in every backend
+    tdcs_dlpfc = np.asarray(u.tdcs_dlpfc_ma, dtype=float)
+    stim_on = (np.abs(tdcs_m1) > 0) | (np.abs(tdcs_dlpfc) > 0) | (u.rtms_hz > 0)
     ctx.relax("stimulation_load", 24.0 * np.broadcast_to(stim_on, (u.n,)).astype(float), p["tau_stimulation_load"])
 
     excit = (
@@ -249,7 +249,7 @@ def dynamics(ctx: Context) -> None:
         1.0
         - p["dlpfc_suppression"]
         + ctx.g("CX15") * p["k_exercise_dlpfc"] * active
-        + ctx.g("CX19") * p["k_exercise_dlpfc"] * ctx.sig["proprio_drive"].max(axis=1)
+        + ctx.g("CX19") * p["k_exercise_dlpfc"] * xp.amax(ctx.sig["proprio_drive"], axis=1)
         + ctx.g("CX18") * p["k_tdcs_dlpfc"] * tdcs_dlpfc
     )
     ctx.relax("dlpfc", ctx.node("DLPFC") * xp.maximum(dl, 0.0), p["tau_dlpfc"])

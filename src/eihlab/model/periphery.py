@@ -378,7 +378,7 @@ def _inflammatory_factor(ctx: Context) -> np.ndarray:
 def dynamics(ctx: Context) -> None:
     """Afferent drives, fatigue, exercise-evoked nociception and peripheral sensitisation."""
     s, p, u = ctx.s, ctx.p, ctx.u
-    on = u.exercising * (s["fatigue"] < 1.0)
+    on = xp.where(s["fatigue"] < 1.0, u.exercising, 0.0)
     active_on = on * u.active
     ctx.signal("exercise_on", on)
     ctx.signal("active_movement", active_on)
