@@ -27,8 +27,10 @@ protocol segment by segment (the two exercise inputs set at every bout edge, eac
 probes read from its state through the same QST code.
 
 Throughput. eihlab: subjects per second of a whole cohort through the real engine path (20,000 acute, 2,000
-programme subjects). scipy: seconds per subject measured on a handful of subjects, one at a time, and
-extrapolated (subjects/s = 1 / mean seconds per subject, the faster of LSODA and BDF). libRoadRunner: the
+programme subjects), with each backend installed (numpy; JAX, compiled by XLA), after a one-chunk warm-up
+(where JAX compiles; reported); the headline is the faster backend. scipy: seconds per subject measured on a
+handful of subjects, one at a time, and extrapolated (subjects/s = 1 / mean seconds per subject, the faster
+of LSODA and BDF). libRoadRunner: the
 same, over more subjects (200 acute, 20 programme; compilation excluded and reported).
 
 Peak memory: a 100,000-subject acute cohort run in a child process (``ru_maxrss`` of the child).
@@ -41,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -51,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from eihlab.engine.simulate import CHUNK
 from eihlab.experiment.runner import arm_observations, parse_experiment
 from eihlab.experiment.schema import Experiment
 from eihlab.model import system
@@ -174,23 +178,41 @@ def engine_probes(exp: Experiment, n: int) -> np.ndarray:
     return np.asarray(table.sort_index()[columns].to_numpy(), dtype=float)
 
 
-def engine_rate(exp: Experiment) -> tuple[float, float]:
-    """Subjects per second of the whole cohort through the engine, and the seconds it took.
+def engine_rate(exp: Experiment, backend: str = "numpy") -> tuple[float, float, float]:
+    """Subjects per second of the whole cohort through the engine, the seconds it took, and the warm-up.
 
     Parameters
     ----------
     exp
         The experiment (its cohort size is the number of subjects run).
+    backend
+        ``"numpy"`` or ``"jax"`` (:func:`eihlab.engine.simulate.stepper`).
 
     Returns
     -------
     tuple of float
-        Subjects per second and seconds.
+        Subjects per second, seconds, and the seconds of a one-chunk warm-up run before the timing (JAX
+        compiles its steps there, for the chunk's shapes; numpy has nothing to compile).
     """
-    start = time.perf_counter()
-    arm_observations(exp, 0)
-    elapsed = time.perf_counter() - start
-    return exp.cohort.n / elapsed, elapsed
+    os.environ["EIHLAB_BACKEND"] = backend
+    try:
+        start = time.perf_counter()
+        arm_observations(exp, 0, 0, min(exp.cohort.n, CHUNK))  # the compiled shapes of the timed run
+        warm = time.perf_counter() - start
+        start = time.perf_counter()
+        arm_observations(exp, 0)
+        elapsed = time.perf_counter() - start
+    finally:
+        os.environ.pop("EIHLAB_BACKEND", None)
+    return exp.cohort.n / elapsed, elapsed, warm
+
+
+def engine_rates(exp: Experiment) -> dict[str, tuple[float, float, float]]:
+    """:func:`engine_rate` for every backend installed (numpy always; JAX when it is installed)."""
+    from eihlab.engine import jax_backend
+
+    backends = ["numpy"] + (["jax"] if jax_backend.available() else [])
+    return {b: engine_rate(exp, b) for b in backends}
 
 
 # ------------------------------------------------------------------------------------------------ scipy
@@ -570,7 +592,9 @@ def protocol_result(
     dict
         The public numbers and a ``detail`` dict.
     """
-    eih_rate, eih_s = engine_rate(experiment(protocol, n_engine, weeks))
+    rates = engine_rates(experiment(protocol, n_engine, weeks))
+    best = max(rates, key=lambda b: rates[b][0])
+    eih_rate, eih_s, _ = rates[best]
     exp = experiment(protocol, n_scipy, weeks)
     sub = subjects(exp, max(n_scipy, n_rr or 0))
     ref, ref_s = scipy_run(sub, n_scipy, "LSODA", REF_RTOL, REF_ATOL)
@@ -591,6 +615,9 @@ def protocol_result(
         "detail": {
             "eihlab_subjects": n_engine,
             "eihlab_seconds": eih_s,
+            "eihlab_backend": best,
+            "eihlab_subj_per_s_by_backend": {b: r[0] for b, r in rates.items()},
+            "eihlab_warmup_s_by_backend": {b: r[2] for b, r in rates.items()},
             "scipy_subjects": n_scipy,
             "scipy_lsoda_s_per_subject": lsoda_s,
             "scipy_bdf_s_per_subject": bdf_s,
@@ -649,7 +676,9 @@ def _table(result: dict[str, Any]) -> None:
         by = d["max_rel_err_by_solver"]
         table.add_row(
             name,
-            f"{r['eihlab_subj_per_s']:,.0f} ({d['eihlab_subjects']:,} subj)",
+            f"{r['eihlab_subj_per_s']:,.0f} ({d['eihlab_subjects']:,} subj; "
+            + ", ".join(f"{b} {v:,.0f}" for b, v in d["eihlab_subj_per_s_by_backend"].items())
+            + ")",
             f"{r['scipy_subj_per_s']:,.2f} (extrapolated from {d['scipy_subjects']} subj)",
             f"{d['ratio_eihlab_over_scipy']:,.0f}x",
             "n/a (libroadrunner not installed)"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from eihlab.cli.main import app
 from eihlab.model import sbml, system
 from eihlab.model.body import REGION_NAMES
 from eihlab.model.inputs import FAMILIES, Inputs
@@ -121,3 +125,17 @@ def test_sbml_document_is_valid_and_runs_in_roadrunner() -> None:
         got = np.array([rr[i] for i in ids])
         assert np.allclose(got, state[name].reshape(-1), rtol=1e-4, atol=1e-9), name
     assert rr["gate__lower_limb_left"] > 0.01
+
+
+def test_cli_writes_sbml_and_refuses_bad_input(tmp_path: Path) -> None:
+    """``eihlab model sbml`` writes a document that libsbml reads; a wrong suffix is one line and exit 2."""
+    libsbml = pytest.importorskip("libsbml")
+    out = tmp_path / "eih.xml"
+    ok = CliRunner().invoke(app, ["model", "sbml", str(out), "--exercise", "cycling"])
+    assert ok.exit_code == 0, ok.output
+    doc = libsbml.readSBMLFromFile(str(out))
+    assert doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) == 0
+    assert 0.3 < doc.getModel().getParameter("u_intensity").getValue() < 1.0
+    bad = CliRunner().invoke(app, ["model", "sbml", str(tmp_path / "eih.txt")])
+    assert bad.exit_code == 2 and "must end in .xml" in bad.output
+    assert not (tmp_path / "eih.txt").exists()

@@ -238,6 +238,9 @@ from eihlab.cli.fit import fit_cmd  # noqa: E402
 app.command("fit")(fit_cmd)
 
 from eihlab.cli.prescribe import prescribe_cmd  # noqa: E402
+from eihlab.cli.sbml import sbml_cmd  # noqa: E402
+
+model_app.command("sbml")(sbml_cmd)
 
 app.command("prescribe")(prescribe_cmd)
 

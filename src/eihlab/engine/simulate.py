@@ -8,12 +8,15 @@ large arrays is memory-bound; only probe values are kept, never the trajectory.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from eihlab.engine.jax_backend import JaxStepper
+from eihlab.errors import InputError
 from eihlab.model import periphery, system
 from eihlab.model.inputs import Inputs
 from eihlab.population.cohort import CohortDraw
@@ -49,6 +52,55 @@ def _exhaustion_stretch(
     return np.asarray(np.clip(et, 0.05, bout.max_minutes) / nominal)
 
 
+class NumpyStepper:
+    """The engine's stepping with numpy (the reference path).
+
+    A stepper gives the resting state (:meth:`rest`), advances one ETD2 step (:meth:`step`, reusing the
+    context evaluated at the step's start when it has one) and hands the state to the host (:meth:`host`) for
+    the probes. ``context_every_step`` says whether the engine should evaluate the model at every step
+    (numpy: yes, the step reuses it) or only where a probe or an exhaustion stretch needs it.
+    """
+
+    context_every_step = True
+
+    @staticmethod
+    def rest(params: system.Params, n: int, edges: system.Gains, nodes: system.Gains) -> system.State:
+        """The resting steady state."""
+        return system.steady_state(params, Inputs.rest(n), edges, nodes)
+
+    @staticmethod
+    def host(state: system.State) -> system.State:
+        """The state itself (already numpy)."""
+        return state
+
+    @staticmethod
+    def step(
+        state: system.State,
+        ctx: system.Context | None,
+        params: system.Params,
+        inputs: Inputs,
+        dt: np.ndarray | float,
+        edges: system.Gains,
+        nodes: system.Gains,
+    ) -> system.State:
+        """One ETD2 step from the context at the step's start."""
+        ctx = ctx if ctx is not None else system.evaluate(state, params, inputs, edges, nodes)
+        return system.step(state, ctx, params, inputs, dt, edges, nodes)
+
+
+BACKENDS = ("numpy", "jax")
+
+
+def stepper(backend: str | None = None) -> NumpyStepper | JaxStepper:
+    """The stepper of ``backend`` (default: the ``EIHLAB_BACKEND`` environment variable, else numpy)."""
+    name = backend or os.environ.get("EIHLAB_BACKEND", "numpy")
+    if name == "numpy":
+        return NumpyStepper()
+    if name == "jax":
+        return JaxStepper()
+    raise InputError("backend (EIHLAB_BACKEND)", name, BACKENDS)
+
+
 def simulate_chunk(
     schedule: Schedule,
     subject_ids: np.ndarray,
@@ -59,13 +111,19 @@ def simulate_chunk(
     arm_index: int,
     gains: Perturbation,
     initial: system.State | None = None,
+    backend: str | None = None,
 ) -> dict[str, list[np.ndarray]]:
-    """Simulate one chunk of subjects through a schedule; returns column lists of the observations."""
+    """Simulate one chunk of subjects through a schedule; returns column lists of the observations.
+
+    ``backend`` picks the stepping (``numpy`` or ``jax``; see :func:`stepper`); both give the same numbers
+    to rounding.
+    """
     n = subject_ids.size
+    engine = stepper(backend)
     edges = {k: np.full(n, v) for k, v in gains.edges.items()}
     nodes = {k: np.full(n, v) for k, v in gains.nodes.items()}
     g = Perturbation(edges, nodes)  # type: ignore[arg-type]
-    state = initial if initial is not None else system.steady_state(params, Inputs.rest(n), g.edges, g.nodes)
+    state = initial if initial is not None else engine.rest(params, n, g.edges, g.nodes)
 
     k_draws = _SESSION_DRAWS + sum(draws_per_measure(m) for p in schedule.probes for m in p.measures)
     z = np.empty((n, k_draws))
@@ -86,7 +144,7 @@ def simulate_chunk(
         while probes and probes[0].time <= t + 1e-9:
             probe = probes.pop(0)
             if ctx is None:
-                ctx = system.evaluate(state, params, schedule.inputs_at(t), g.edges, g.nodes)
+                ctx = system.evaluate(engine.host(state), params, schedule.inputs_at(t), g.edges, g.nodes)
             pc = ProbeContext(ctx, species, session, noise)
             for m in probe.measures:
                 values, censored = PROBES[m.measure](pc, m)
@@ -104,16 +162,17 @@ def simulate_chunk(
 
     for t, dt in schedule.grid():
         inputs = schedule.inputs_at(t)
-        ctx = system.evaluate(state, params, inputs, g.edges, g.nodes)
+        ctx = system.evaluate(state, params, inputs, g.edges, g.nodes) if engine.context_every_step else None
         take_probes(t, ctx)
         bout = schedule.bout_at(t)
         dt_eff: np.ndarray | float = dt
         if bout is not None and bout.to_exhaustion:
             key = id(bout)
             if key not in stretch:
-                stretch[key] = _exhaustion_stretch(bout, state, params, inputs, g)
+                stretch[key] = _exhaustion_stretch(bout, engine.host(state), params, inputs, g)
             dt_eff = dt * stretch[key]
-        state = system.step(state, ctx, params, inputs, dt_eff, g.edges, g.nodes)
+        state = engine.step(state, ctx, params, inputs, dt_eff, g.edges, g.nodes)
+    state = engine.host(state)
     system.check_finite(state, f"t = {schedule.end:g} min")
     take_probes(schedule.end, None)
     return cols
@@ -128,6 +187,7 @@ def simulate_arm(
     arm_index: int,
     gains: Perturbation,
     chunk: int | None = None,
+    backend: str | None = None,
 ) -> pd.DataFrame:
     """Simulate a whole cohort arm chunk by chunk; returns the tidy observations (without the arm column).
 
@@ -141,7 +201,9 @@ def simulate_arm(
         ids, params = _slice(draw, lo, hi)
         schedule = schedule_for(lo, hi)
         parts.append(
-            simulate_chunk(schedule, ids, params, species=species, seed=seed, arm_index=arm_index, gains=gains)
+            simulate_chunk(
+                schedule, ids, params, species=species, seed=seed, arm_index=arm_index, gains=gains, backend=backend
+            )
         )
     columns = {
         k: np.concatenate([a for part in parts for a in part[k]]) if any(part[k] for part in parts) else np.array([])
@@ -150,4 +212,4 @@ def simulate_arm(
     return pd.DataFrame(columns)
 
 
-__all__ = ["Perturbation", "simulate_arm", "simulate_chunk", "CHUNK"]
+__all__ = ["BACKENDS", "CHUNK", "NumpyStepper", "Perturbation", "simulate_arm", "simulate_chunk", "stepper"]

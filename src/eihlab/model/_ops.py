@@ -5,6 +5,8 @@ rather than through numpy directly, so that one definition of the model serves t
 
 - **numpy** (default): the names are numpy's own functions, rebound at import, so the engine's fast path
   pays nothing for the indirection;
+- **jax**: under :func:`jax_numpy`, ``jax.numpy``, so that :mod:`eihlab.engine.jax_backend` can trace and
+  compile (XLA) one step of the model;
 - **symbolic**: under :func:`symbolic`, the same names build sympy expressions over object arrays. Running
   :func:`eihlab.model.system.evaluate` on symbols then yields the model's right-hand side as equations, which
   :mod:`eihlab.model.sbml` writes as SBML. Operators (``+``, ``*``, ``@``, comparisons) need no dispatch:
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -37,6 +39,8 @@ expit: Callable[..., Any] = _expit
 asarray: Callable[..., Any] = np.asarray
 any: Callable[..., Any] = np.any  # noqa: A001 - mirrors numpy's name
 amax: Callable[..., Any] = np.max
+broadcast_to: Callable[..., Any] = np.broadcast_to
+expm1: Callable[..., Any] = np.expm1
 
 _NAMES = (
     "maximum",
@@ -52,6 +56,8 @@ _NAMES = (
     "asarray",
     "any",
     "amax",
+    "broadcast_to",
+    "expm1",
 )
 _NUMPY = {name: globals()[name] for name in _NAMES}
 
@@ -118,13 +124,37 @@ def _symbolic_functions() -> dict[str, Callable[..., Any]]:
         "asarray": asarray_symbolic,
         "any": any_symbolic,
         "amax": lambda x, axis: symbolic_array(np.apply_along_axis(lambda v: sympy.Max(*v), axis, x)),
+        "broadcast_to": lambda x, shape: symbolic_array(np.broadcast_to(np.asarray(x, dtype=object), shape)),
+        "expm1": vec(lambda x: sympy.exp(x) - 1),
+    }
+
+
+def _jax_functions() -> dict[str, Callable[..., Any]]:
+    import jax
+    import jax.numpy as jnp
+
+    return {
+        "maximum": jnp.maximum,
+        "minimum": jnp.minimum,
+        "exp": jnp.exp,
+        "log": jnp.log,
+        "sqrt": jnp.sqrt,
+        "power": jnp.power,
+        "abs": jnp.abs,
+        "where": jnp.where,
+        "clip": jnp.clip,
+        "expit": jax.nn.sigmoid,
+        "asarray": jnp.asarray,
+        # a traced condition may hold: take the branch that keeps the general expression
+        "any": lambda x: True,
+        "amax": lambda x, axis: jnp.max(x, axis=axis),
+        "broadcast_to": jnp.broadcast_to,
+        "expm1": jnp.expm1,
     }
 
 
 @contextmanager
-def symbolic() -> Iterator[None]:
-    """Bind the operations to sympy for the duration of the block (not thread-safe; export only)."""
-    functions = _symbolic_functions()
+def _bound(functions: dict[str, Callable[..., Any]]) -> Iterator[None]:
     globals().update(functions)
     try:
         yield
@@ -132,4 +162,14 @@ def symbolic() -> Iterator[None]:
         globals().update(_NUMPY)
 
 
-__all__ = [*_NAMES, "SymbolicArray", "symbolic", "symbolic_array"]
+def symbolic() -> AbstractContextManager[None]:
+    """Bind the operations to sympy for the duration of the block (not thread-safe; export only)."""
+    return _bound(_symbolic_functions())
+
+
+def jax_numpy() -> AbstractContextManager[None]:
+    """Bind the operations to ``jax.numpy`` while a function is traced (see :mod:`eihlab.engine.jax_backend`)."""
+    return _bound(_jax_functions())
+
+
+__all__ = [*_NAMES, "SymbolicArray", "jax_numpy", "symbolic", "symbolic_array"]

@@ -223,7 +223,7 @@ def dynamics(ctx: Context) -> None:
     ctx.relax("m1_excitability", xp.maximum(excit, 0.05), p["tau_m1_excitability"])
 
     tdcs_target = ctx.g("CX2b") * p["k_tdcs"] * tdcs_m1
-    ctx.relax("tdcs_after", np.broadcast_to(tdcs_target, (u.n,)), xp.where(tdcs_m1 != 0, 10.0, p["tau_tdcs_after"]))
+    ctx.relax("tdcs_after", xp.broadcast_to(tdcs_target, (u.n,)), xp.where(tdcs_m1 != 0, 10.0, p["tau_tdcs_after"]))
     if u.rtms_hz > 0:
         ctx.relax("rtms_after", ctx.g("CX2c") * p["k_rtms"] * np.ones(u.n), 10.0)
     else:

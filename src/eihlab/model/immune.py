@@ -156,7 +156,7 @@ def injury_level(ctx: Context) -> np.ndarray:
     u = ctx.u
     regional = xp.asarray(u.injury)
     total = (regional.sum(axis=-1) if regional.ndim > 1 else regional) + xp.asarray(u.injury_central)
-    return xp.asarray(saturating(np.broadcast_to(total, (u.n,)), ctx.p["injury_half"]))
+    return xp.asarray(saturating(xp.broadcast_to(total, (u.n,)), ctx.p["injury_half"]))
 
 
 def dynamics(ctx: Context) -> None:

@@ -417,8 +417,8 @@ def dynamics(ctx: Context) -> None:
     ctx.relax("damage", p["k_eccentric_damage"][:, None] * ecc[:, None] * u.region_weight[None, :] * repair, repair)
     ctx.relax("doms", s["damage"], p["tau_doms"][:, None])
 
-    injury = np.broadcast_to(u.injury, s["psens"].shape)
-    acid = np.broadcast_to(u.acid, s["psens"].shape)
+    injury = xp.broadcast_to(u.injury, s["psens"].shape)
+    acid = xp.broadcast_to(u.acid, s["psens"].shape)
     target = (
         1.0
         + p["psens_condition"]

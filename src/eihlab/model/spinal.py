@@ -225,7 +225,7 @@ def dynamics(ctx: Context) -> None:
     ctx.relax("windup", windup, xp.where(windup > s["windup"], 1.0, p["tau_windup"][:, None]))
 
     acid = xp.asarray(u.acid)
-    acid_total = acid.sum(axis=-1) if acid.ndim > 1 else np.broadcast_to(acid, (u.n,))
+    acid_total = acid.sum(axis=-1) if acid.ndim > 1 else xp.broadcast_to(acid, (u.n,))
     barrage = acid_total + ctx.sig["exercise_nociception"]
     ctx.signal("nociceptive_barrage", barrage)
     # d(priming)/dt = k * barrage * NR1p - priming / tau, written in relaxation form
