@@ -18,8 +18,6 @@ r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
 
 from __future__ import annotations
 
-import numpy as np
-
 from eihlab.model import _ops as xp
 from eihlab.model._context import Context
 from eihlab.model._elements import Edge, Node, Param, StateVar
