@@ -31,6 +31,8 @@ def sbml_cmd(
     ``u_exercising`` (0/1) and ``u_intensity`` (the relative intensity, written as the parameter's initial
     value for the chosen dose) in the simulator.
     """
+    import numpy as np
+
     from eihlab.experiment.runner import parse_experiment
     from eihlab.model import sbml
     from eihlab.model.inputs import Inputs
@@ -59,7 +61,7 @@ def sbml_cmd(
                     "arms": [{"name": "export", "events": [event]}],
                 }
             )
-            draw = sample_cohort("human", get_condition("healthy", "human"), [0], 0)
+            draw = sample_cohort("human", get_condition("healthy", "human"), np.arange(1), 0)
             schedule = build_schedule(list(exp.arms[0].events), draw.physiology, field="--exercise")
             inputs = schedule.inputs_at(schedule.bouts[0].t0)
         eq = sbml.equations(inputs)
