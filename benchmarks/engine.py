@@ -502,24 +502,37 @@ class RoadRunnerModel:
         return np.array(reader.values)
 
 
-def roadrunner_run(sub: Subjects, n: int, rtol: float, atol: float) -> tuple[np.ndarray | None, float, float]:
-    """Probe values of subjects ``0..n-1`` from libRoadRunner, mean seconds per subject, compile seconds.
+def roadrunner_run(sub: Subjects, n: int, rtol: float, atol: float) -> tuple[np.ndarray | None, float, float, int]:
+    """Probe values of subjects ``0..n-1`` from libRoadRunner, mean seconds per subject, compile seconds, failures.
 
-    Returns ``(None, nan, nan)`` when libroadrunner is not installed.
+    A subject whose integration CVODE gives up on (``CV_TOO_MUCH_WORK``: a subject who reaches exhaustion
+    mid-bout alternates between working and resting at fatigue 1, a sliding mode that root-finding on the
+    ``fatigue < 1`` condition cannot pass) gets a row of NaN and is counted; the time spent on it counts.
+    Returns ``(None, nan, nan, 0)`` when libroadrunner is not installed.
     """
     try:
         model = RoadRunnerModel(sub, rtol, atol)
     except ImportError:
-        return None, math.nan, math.nan
+        return None, math.nan, math.nan, 0
     model.probes(sub, 0)  # warm-up (JIT) outside the timing
+    rows: list[np.ndarray] = []
+    failures = 0
     start = time.perf_counter()
-    out = np.stack([model.probes(sub, i) for i in range(n)])
-    return out, (time.perf_counter() - start) / n, model.compile_s
+    for i in range(n):
+        try:
+            rows.append(model.probes(sub, i))
+        except RuntimeError:
+            failures += 1
+            rows.append(np.full(len(rows[0]) if rows else 1, np.nan))
+    seconds = (time.perf_counter() - start) / n
+    width = max(len(r) for r in rows)
+    out = np.stack([r if len(r) == width else np.full(width, np.nan) for r in rows])
+    return out, seconds, model.compile_s, failures
 
 
 def max_rel(a: np.ndarray, ref: np.ndarray) -> float:
-    """Largest relative error ``|a - ref| / |ref|``."""
-    return float(np.max(np.abs(a - ref) / np.abs(ref)))
+    """Largest relative error ``|a - ref| / |ref|`` (subjects a solver failed on, NaN rows, are left out)."""
+    return float(np.nanmax(np.abs(a - ref) / np.abs(ref)))
 
 
 # ----------------------------------------------------------------------------------------------- driver
@@ -600,7 +613,7 @@ def protocol_result(
     ref, ref_s = scipy_run(sub, n_scipy, "LSODA", REF_RTOL, REF_ATOL)
     lsoda, lsoda_s = scipy_run(sub, n_scipy, "LSODA", RTOL, ATOL)
     bdf, bdf_s = scipy_run(sub, n_scipy, "BDF", RTOL, ATOL)
-    rr, rr_s, rr_compile_s = roadrunner_run(sub, n_rr or n_scipy, RTOL, ATOL)
+    rr, rr_s, rr_compile_s, rr_failures = roadrunner_run(sub, n_rr or n_scipy, RTOL, ATOL)
     eng = engine_probes(exp, n_scipy)
     errs = {"eihlab": max_rel(eng, ref), "scipy_lsoda": max_rel(lsoda, ref), "scipy_bdf": max_rel(bdf, ref)}
     if rr is not None:
@@ -626,6 +639,7 @@ def protocol_result(
             "ratio_eihlab_over_roadrunner": None if rr_rate is None else eih_rate / rr_rate,
             "roadrunner_subjects": None if rr is None else len(rr),
             "roadrunner_compile_s": rr_compile_s,
+            "roadrunner_failed_subjects": rr_failures,
             "max_rel_err_by_solver": errs,
             "eihlab_max_rel_err_by_fine_dt": engine_step_study(exp, n_scipy, ref, steps),
             "eihlab_max_rel_err_by_max_dt": engine_step_study(exp, n_scipy, ref, max_steps or [], "MAX_DT_MIN"),
@@ -683,7 +697,8 @@ def _table(result: dict[str, Any]) -> None:
             f"{d['ratio_eihlab_over_scipy']:,.0f}x",
             "n/a (libroadrunner not installed)"
             if r["roadrunner_subj_per_s"] is None
-            else f"{r['roadrunner_subj_per_s']:,.1f} ({d['roadrunner_subjects']} subj; eihlab "
+            else f"{r['roadrunner_subj_per_s']:,.1f} ({d['roadrunner_subjects']} subj, "
+            f"{d['roadrunner_failed_subjects']} failed; eihlab "
             f"{d['ratio_eihlab_over_roadrunner']:,.0f}x)",
             f"{r['max_rel_err']:.2e}",
             f"eihlab {by['eihlab']:.1e}, LSODA {by['scipy_lsoda']:.1e}, BDF {by['scipy_bdf']:.1e}, "
