@@ -58,8 +58,9 @@ def test_knee_oa_top_options_spare_the_painful_knee() -> None:
         assert s.best is not None
         loads_knee = s.candidate.role != "non-affected"
         assert not loads_knee or s.best.painful <= MAX_PAINFUL, s.candidate.label
-    assert ranked[0].candidate.role == "non-affected"
-    # cycling and walking load the painful knee: if feasible at all, only below the top
+    # the spec asks only that the top options do not load the painful knee at a painful intensity (above): a
+    # whole-body circuit rated painless may lead. Cycling and walking load the painful knee: if feasible at
+    # all, only below the top three.
     knee_loading_aerobic = [s for s in ranked if s.candidate.type in ("cycling", "walking")]
     assert all(ranked.index(s) >= 3 for s in knee_loading_aerobic)
 
@@ -82,7 +83,7 @@ def test_impaired_local_eih_gets_non_affected_or_whole_body_first() -> None:
     cohort = build_cohort(patient, n=N, seed=0)
     fit = next(f for f in cohort.fits if f.name.startswith("EIH"))
     weighted = float(np.sum(cohort.weights * fit.predicted))
-    assert weighted < float(np.mean(fit.predicted)) + 1e-9
+    assert abs(weighted - fit.observed) < abs(float(np.mean(fit.predicted)) - fit.observed)
     assert abs(weighted - fit.observed) < abs(float(np.median(fit.predicted)) - fit.observed) + 5.0
 
 

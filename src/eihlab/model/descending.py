@@ -9,7 +9,7 @@ Medium states (minutes–hours):
   inhibitors, :math:`\tau = \tau_e (1 + c_\text{inhibitor})` (SC9).
 * RVM p-NR1 :math:`N` rises within minutes and decays (τ ≈ 4 h) towards :math:`e/(e + e_{50}) + v` with
   :math:`e = [\bar b - \theta_N]_+`, where :math:`\bar b` is the nociceptive barrage (exercise-evoked
-  nociception, acid) after dorsal-horn transmission, averaged over minutes (τ ≈ 6 min), and :math:`v` the
+  nociception, acid) after dorsal-horn transmission, averaged over minutes (τ ≈ 2 min), and :math:`v` the
   viral NR1 expression (SC12, §4.6).
 
 Occupancies (competitive antagonism, the antagonist's C/K shifting the EC50):
@@ -20,9 +20,10 @@ and 2-AG, and synaptic 5-HT :math:`h = \text{5HT}\cdot\text{R}_\text{5HT}(1 + c_
 Descending output: the OFF-side drive :math:`x = w_o o_\text{op} + w_c o_\text{cb} + w_h h + w_m m + w_d
 \,\text{DLPFC} + w_n(\text{NAc}-1)_+` (m the M1 drive) gives inhibition
 :math:`\iota = \eta\, x / (x + x_{50})`, saturating in x and scaled by the person's descending efficacy
-:math:`\eta` — the pathway CPM and EIH share (P8). Facilitation (ON side) is
-:math:`\phi = f_\text{on}\,\mathrm{MOR} + f_N N + f_c (\text{CeA}-1)_+ + \phi_c` with :math:`\phi_c` the
-condition's facilitation.
+:math:`\eta` — the pathway CPM and EIH share (P8). :math:`x_{50}` is about the resting drive, so that tonic
+inhibition sits near half its maximum and the acute increments of exercise and conditioning still move it.
+Facilitation (ON side) is :math:`\phi = f_\text{on}\,\mathrm{MOR} + f_N N + f_c (\text{CeA}-1)_+ + \phi_c`
+with :math:`\phi_c` the condition's facilitation.
 """
 
 from __future__ import annotations
@@ -126,7 +127,19 @@ PARAMETERS = (
         0.3,
         C,
     ),
-    Param("x50_inhibition", 1.0, "1", 0.5, 10.0, A, "OFF-side drive giving half-maximal inhibition", 0.0, C),
+    Param(
+        "x50_inhibition",
+        2.5,
+        "1",
+        0.5,
+        10.0,
+        "assumed: about the resting OFF-side drive (≈ 2.6), so that tonic descending inhibition sits near half its "
+        "maximum and keeps the dynamic range that CPM ([34]-[37]), exercise opioids ([16][50]) and CB1 ([53]) "
+        "need; at 1.0 the resting drive gave 72 % of the maximum and acute increments barely moved thresholds",
+        "OFF-side drive giving half-maximal inhibition",
+        0.0,
+        C,
+    ),
     Param("w_opioid", 3.0, "1", 0.0, 5.0, "[16][50]", "opioid contribution to the OFF-side drive", 0.3, C),
     Param("w_cannabinoid", 1.2, "1", 0.0, 5.0, "[13][53]", "CB1 contribution to the OFF-side drive", 0.3, C),
     Param("w_serotonin", 0.3, "1", 0.0, 2.0, "[54]", "5-HT contribution to the OFF-side drive", 0.3, C),
@@ -229,11 +242,13 @@ PARAMETERS = (
     Param("f_cea", 0.3, "1", 0.0, 2.0, "[61]", "facilitation per unit CeA GABA excess", 0.3, C),
     Param(
         "tau_barrage",
-        6.0,
+        2.0,
         "min",
         1.0,
         30.0,
-        "review §4.6: 'continuous nociceptive input'; Wingate (30 s all-out) still gives EIH [28]",
+        "review §4.6: 'continuous nociceptive input'; Wingate (30 s all-out) still gives EIH [28] while a few "
+        "minutes of cycling to VO2max [29] or high-intensity cycling in CWAD [33] do not: the average spans "
+        "minutes, not seconds (assumed 2 min; 6 min let a bout to exhaustion end before its barrage registered)",
         "averaging time of the nociceptive barrage that drives NR1 phosphorylation",
         0.0,
         C,
@@ -243,11 +258,12 @@ PARAMETERS = (
     ),
     Param(
         "nr1_threshold",
-        1.5,
+        2.0,
         "1",
         0.5,
         5.0,
-        "calibration_targets T4: maximal/exhausting exercise abolishes EIH, moderate does not",
+        "calibration_targets T4: maximal/exhausting exercise abolishes EIH, moderate does not (prior 1.5 let "
+        "sustained vigorous cycling phosphorylate NR1 in a third of healthy subjects)",
         "nociceptive barrage above which NR1 is phosphorylated",
         0.25,
         C,
@@ -387,10 +403,14 @@ def dynamics(ctx: Context) -> None:
 def _transmission(ctx: Context) -> np.ndarray | float:
     """Dorsal-horn transmission of a nociceptive barrage towards the RVM, relative to a healthy person at rest.
 
-    ``exp(c σ - a (ι - ι0) + b (φ - φ0))`` with the mechanical weights of :mod:`eihlab.model.percept`: the
-    input that phosphorylates RVM NR1 has itself passed the sensitised, less inhibited dorsal horn of a
-    person with chronic pain. Evaluated only when there is a barrage (at rest it is irrelevant, which keeps
-    the healthy reference levels free of it).
+    ``exp(c σ - a (ι - ι0) + b (φ - f_N N - φ0))`` with the mechanical weights of :mod:`eihlab.model.percept`:
+    the input that phosphorylates RVM NR1 has itself passed the sensitised, less inhibited dorsal horn of a
+    person with chronic pain. The facilitation that p-NR1 itself produces (``f_N N``) is left out: fed back
+    through the exponential it closed an unbounded loop (NR1 → facilitation → e-fold transmission → barrage →
+    NR1) that made NR1 bistable, so that a healthy subject near exhaustion amplified his own barrage about
+    tenfold and lost 90 % of his PPT after 30 min of cycling (assumed: the loop's gain is bounded in vivo by
+    the saturation of dorsal-horn output, which this exponential form does not have). Evaluated only when
+    there is a barrage (at rest it is irrelevant, which keeps the healthy reference levels free of it).
     """
     barrage = ctx.sig["nociceptive_barrage"]
     if not xp.any(barrage > 0):
@@ -403,7 +423,7 @@ def _transmission(ctx: Context) -> np.ndarray | float:
         xp.exp(
             p["c_cs_mechanical"] * s["central_sens"]
             - p["a_mechanical"] * (sig["inhibition"] - ref["inhibition"])
-            + p["b_mechanical"] * (sig["facilitation"] - ref["facilitation"])
+            + p["b_mechanical"] * (sig["facilitation"] - ctx.g("SC12") * p["f_nr1"] * s["nr1p"] - ref["facilitation"])
         )
     )
 

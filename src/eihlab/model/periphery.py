@@ -6,8 +6,12 @@ Equations (per subject; regions r; time in minutes)
   :math:`\phi` reaches exhaustion: motor units are recruited to hold the force), and perceived exertion
   (central motor command) :math:`\epsilon^{1.6}` (Borg 1982).
 * Proprioceptive drive of the large fibres (muscle spindles and tendon organs → Aα/Aβ, SP2 input):
-  :math:`a_r = w_r\,\mathrm{on}\,\pi_\text{family}\,(0.5 + \epsilon)`, with :math:`w_r` the exercised share of
-  region r and :math:`\pi` the family's proprioceptive gain.
+  :math:`a_r = w_r\,\mathrm{on}\,\pi_\text{family}\,(0.5 + I)`, with :math:`w_r` the exercised share of
+  region r, :math:`\pi` the family's proprioceptive gain and :math:`I` the relative force (load) of the work,
+  not the effort: tendon organs fire in proportion to active tension (Houk & Henneman 1967,
+  J Neurophysiol 30:466), and spindle support does not grow, if anything it declines, as a contraction
+  at constant force fatigues (Macefield et al. 1991, doi:10.1113/jphysiol.1991.sp018721). Effort and
+  perceived exertion (which do rise with fatigue) act centrally instead (MD modulation, motor command).
 * Muscle metabolite (group III/IV) drive: :math:`m = \min((I/I_\text{met})^{3}, 4)\,(1 + 2\,\phi)` where
   :math:`I_\text{met}` is critical power (dynamic) or the occlusion level (isometric) and :math:`\phi` fatigue.
 * Fatigue :math:`\phi` (0 fresh, 1 exhausted) depletes at :math:`1/ET(I)` while exercising — the W′ balance
@@ -388,8 +392,9 @@ def dynamics(ctx: Context) -> None:
     ctx.signal("exertion", xp.power(effort, p["exertion_exponent"]) * p.get("session_exertion", 1.0))
     family = FAMILIES[u.family] if u.family >= 0 else None
     proprio_gain = p[f"proprio_gain_{family}"] if family else np.zeros(u.n)
-    load = xp.where(u.active > 0, effort, xp.clip(u.intensity, 0.0, 1.0) * on)
-    spindle = ctx.g("EX1") * ctx.node("muscle_spindle_GTO") * on * proprio_gain * (0.5 + load)
+    # spindle/GTO discharge follows the force (load) of the work, active or passive; not the fatigue-driven effort
+    force = xp.clip(u.intensity, 0.0, 1.0) * on
+    spindle = ctx.g("EX1") * ctx.node("muscle_spindle_GTO") * on * proprio_gain * (0.5 + force)
     proprio = ctx.g("SP0") * ctx.node("Aa_Ab_afferent") * spindle[:, None] * u.region_weight[None, :]
     ctx.signal("proprio_drive", proprio)
 

@@ -1,10 +1,13 @@
 r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
 
-* Gate (SP2, SP3; Lu model b [47]): the inhibitory gate of each region relaxes with :math:`\tau_g` towards
-  the region's proprioceptive drive, :math:`\dot g_r = (k_g e^{-k_d\sigma} a_r - g_r)/\tau_g`, weakened by
-  central sensitisation σ (disinhibition). At a test site the gate is
-  :math:`\gamma = \sum_r c_{sr} g_r` with the segmental coupling :math:`c_{sr}` of :mod:`eihlab.model.body`;
-  it divides the transmission-cell (T-cell) gain by :math:`1 + \gamma` (see :mod:`eihlab.model.percept`).
+* Gate (SP2, SP3; Lu model b [47]): the inhibitory gate of each region relaxes towards the region's
+  proprioceptive drive, :math:`\dot g_r = (k_g e^{-k_d\sigma} a_r - g_r)/\tau`, weakened by central
+  sensitisation σ (disinhibition), with :math:`\tau = \tau_{g,\text{rise}}` (≈ 0.5 min) while the target
+  exceeds the gate and :math:`\tau = \tau_g` (≈ 5 min) while it decays: segmental inhibition by large-fibre
+  input follows that input within seconds, and model b's after-effect is the 'longer-lasting' part. At a test
+  site the gate is :math:`\gamma = \sum_r c_{sr} g_r` with the segmental coupling :math:`c_{sr}` of
+  :mod:`eihlab.model.body`; it divides the transmission-cell (T-cell) gain by :math:`1 + \gamma` (see
+  :mod:`eihlab.model.percept`).
 * Segmental wind-up :math:`w_r` rises within a minute towards :math:`k_w` times the movement-evoked pain
   of region r (loading a sensitised region; SP1) and fades over ~15 min; it raises the transmission gain at
   the region's segments.
@@ -137,6 +140,18 @@ PARAMETERS = (
         C,
     ),
     Param(
+        "tau_gate_rise",
+        0.5,
+        "min",
+        0.1,
+        3.0,
+        "[47][48]: large-fibre (Aα/Aβ) input inhibits dorsal-horn transmission segmentally within seconds; "
+        "[3]: EIH is present immediately after brief (1.5-5 min) isometric bouts and sets of resistance exercise",
+        "rise time of the segmental gate while proprioceptive drive is on",
+        0.3,
+        C,
+    ),
+    Param(
         "tau_gate",
         5.0,
         "min",
@@ -217,7 +232,7 @@ def dynamics(ctx: Context) -> None:
     # central sensitisation disinhibits the dorsal horn (KCC2 loss): the large-fibre gate weakens
     disinhibition = xp.exp(-p["k_disinhibition"] * s["central_sens"])[:, None]
     drive = ctx.g("SP2") * ctx.node("gate_cell") * p["k_gate"][:, None] * disinhibition * ctx.sig["proprio_drive"]
-    ctx.relax("gate", drive, p["tau_gate"][:, None])
+    ctx.relax("gate", drive, xp.where(drive > s["gate"], p["tau_gate_rise"][:, None], p["tau_gate"][:, None]))
     # persistent nociceptive input from loading a painful region winds up its segments (SP1)
     windup = ctx.g("SP1") * p["k_windup"][:, None] * ctx.sig["movement_pain_region"]
     ctx.relax("windup", windup, xp.where(windup > s["windup"], 1.0, p["tau_windup"][:, None]))

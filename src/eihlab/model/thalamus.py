@@ -3,9 +3,12 @@ r"""Thalamus: the VM/MD nociceptive discriminators, VPL relay and VL (You et al.
 * VM receives C-fibre heat input and, with the insula, triggers descending **inhibition**; its weight in the
   heat percept is :math:`v = k_\text{VM}\,\mathrm{GMV}_\text{insula}` (TH1, TH2).
 * MD receives Aδ+C mechanical input and, with the ACC, triggers descending **facilitation**; its weight in
-  the mechanical percept is :math:`d = k_\text{MD}(1 + \sigma)(1 - \mu)`, where the exercise modulation
-  :math:`\mu` rises (τ ≈ 2 min) towards :math:`k_\mu` times the perceived exertion of active movement and decays
-  (τ ≈ 12 min) after it. The review says only that proprioception and the motor command "may promote or suppress"
+  the mechanical percept is :math:`d = k_\text{MD}(1 + \sigma)(1 - \mu)(1 + k_b \bar b)`, where
+  :math:`\bar b` is the nociceptive barrage (group III/IV, i.e. Aδ and C, muscle afferents during hard work;
+  acid) averaged over minutes (:mod:`eihlab.model.descending`; 0 at rest), the input TH3 carries, so that
+  exhausting work engages MD facilitation while its barrage lasts; the exercise modulation :math:`\mu` rises
+  (τ ≈ 2 min) towards :math:`k_\mu` times the perceived exertion of active movement and decays (τ ≈ 20 min)
+  after it. The review says only that proprioception and the motor command "may promote or suppress"
   VM/MD function; a suppressive sign on MD is this implementation's inference ([X], mechanisms §4.2), the
   one that makes aerobic exercise raise PPT more than HPT (P4).
 * VPL relays dorsal-horn output upwards and is inhibited by motor cortex stimulation (SC15).
@@ -81,6 +84,19 @@ PARAMETERS = (
         C,
     ),
     Param(
+        "k_md_nociception",
+        0.2,
+        "1",
+        0.0,
+        1.0,
+        "[49][55] (TH3): MD is driven by Aδ+C mechanical nociceptive input and triggers facilitation; the group "
+        "III/IV muscle afferents of exhausting work are Aδ and C fibres; assumed scale (a barrage of 1, sustained "
+        "hard work, raises the MD weight by 20 %)",
+        "rise of the MD weight per unit averaged nociceptive barrage",
+        0.3,
+        C,
+    ),
+    Param(
         "tau_md_rise",
         2.0,
         "min",
@@ -126,6 +142,7 @@ def dynamics(ctx: Context) -> None:
         * ctx.node("MD")
         * p["k_md"]
         * (1.0 + s["central_sens"])
-        * (1.0 - s["md_modulation"] * xp.minimum(p["descending_efficacy"], 1.0)),
+        * (1.0 - s["md_modulation"] * xp.minimum(p["descending_efficacy"], 1.0))
+        * (1.0 + ctx.g("TH3") * p["k_md_nociception"] * s["barrage_avg"]),
     )
     ctx.signal("vpl_suppression", 1.0 - ctx.g("SC15") * p["k_mcs_vpl"] * u.mcs)
