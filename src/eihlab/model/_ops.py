@@ -1,7 +1,7 @@
 """The array operations of the model's dynamics, bound to the active backend.
 
 Every component's dynamics does its elementwise maths through this module (``xp.maximum``, ``xp.exp``, ...)
-rather than through numpy directly, so that one definition of the model serves two backends:
+rather than through numpy directly, so that one definition of the model serves three backends:
 
 - **numpy** (default): the names are numpy's own functions, rebound at import, so the engine's fast path
   pays nothing for the indirection;
@@ -9,11 +9,12 @@ rather than through numpy directly, so that one definition of the model serves t
   compile (XLA) one step of the model;
 - **symbolic**: under :func:`symbolic`, the same names build sympy expressions over object arrays. Running
   :func:`eihlab.model.system.evaluate` on symbols then yields the model's right-hand side as equations, which
-  :mod:`eihlab.model.sbml` writes as SBML. Operators (``+``, ``*``, ``@``, comparisons) need no dispatch:
-  numpy applies them element by element to object arrays.
+  :mod:`eihlab.model.sbml` writes as SBML. Operators (``+``, ``*``, ``@``) need no dispatch: numpy
+  applies them element by element to object arrays, and :class:`SymbolicArray` keeps comparisons symbolic.
 
-Only the functions below go through the backend; shape helpers (``np.zeros``, ``np.broadcast_to``) work on
-object arrays as they are.
+Only the functions below go through the backend. Arrays built from the inputs alone (``np.zeros(u.n)``,
+``np.asarray(u.tdcs_m1_ma)``) stay numpy: inputs are concrete in every backend. Python branches may read
+inputs, never states or parameters.
 """
 
 from __future__ import annotations
