@@ -352,18 +352,7 @@ def scipy_probes(sub: Subjects, i: int, method: str, rtol: float, atol: float) -
     def rhs_for(inputs: Inputs) -> Callable[[float, np.ndarray], np.ndarray]:
         def rhs(_t: float, y: np.ndarray) -> np.ndarray:
             s = unpack(y)
-            ctx = system.evaluate(s, params, inputs)
-            d = {}
-            for k, v in s.items():
-                dv = np.zeros_like(v)
-                if k in ctx.targets:
-                    target, tau = ctx.targets[k]
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        dv = np.where(np.isinf(tau), 0.0, (target - v) / np.asarray(tau))
-                if k in ctx.rates:
-                    dv = dv + ctx.rates[k]
-                d[k] = dv
-            return pack(d)
+            return pack(system.derivatives(s, system.evaluate(s, params, inputs)))
 
         return rhs
 

@@ -28,18 +28,10 @@ def _cycling(intensity: float) -> Inputs:
 
 
 def _numeric_rhs(state: system.State, params: system.Params, u: Inputs) -> dict[str, float]:
-    ctx = system.evaluate(state, params, u)
+    rates = system.derivatives(state, system.evaluate(state, params, u))
     out: dict[str, float] = {}
     for s in STATES:
-        y = state[s.name]
-        d = np.zeros_like(y)
-        if s.name in ctx.targets:
-            target, tau = ctx.targets[s.name]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d = np.where(np.isinf(tau), 0.0, (target - y) / np.asarray(tau))
-        if s.name in ctx.rates:
-            d = d + ctx.rates[s.name]
-        flat = np.broadcast_to(d, y.shape).reshape(-1)
+        flat = rates[s.name].reshape(-1)
         out.update(zip(sbml.state_ids(s.name, s.per_region), map(float, flat), strict=True))
     return out
 

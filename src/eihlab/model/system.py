@@ -108,6 +108,24 @@ def advance(state: State, ctx: Context, dt_min: np.ndarray | float, ctx_end: Con
     return new
 
 
+def derivatives(state: State, ctx: Context) -> State:
+    """The ODE right-hand side ``dy/dt = (F - y)/τ + r`` at ``state`` (``τ = ∞`` freezes a state: 0).
+
+    What an adaptive solver integrates (``benchmarks/engine.py``) and what the SBML export must equal.
+    """
+    out: State = {}
+    for name, y in state.items():
+        dy = np.zeros_like(y)
+        if name in ctx.targets:
+            target, tau = ctx.targets[name]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dy = np.where(np.isinf(tau), 0.0, (target - y) / np.asarray(tau))
+        if name in ctx.rates:
+            dy = dy + ctx.rates[name]
+        out[name] = np.broadcast_to(dy, y.shape)
+    return out
+
+
 def step(
     state: State,
     ctx: Context,
