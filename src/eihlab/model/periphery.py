@@ -17,7 +17,8 @@ Equations (per subject; regions r; time in minutes)
 * Fatigue :math:`\phi` (0 fresh, 1 exhausted) depletes at :math:`1/ET(I)` while exercising — the W′ balance
   of the critical-power model for dynamic work (Skiba 2012, doi:10.1249/MSS.0b013e3182197aec) and the
   endurance-time curve for sustained contractions (Frey-Law & Avin 2010, doi:10.1080/00140130903389068) —
-  and recovers with :math:`\tau_\phi` at rest.
+  and recovers with :math:`\tau_\phi` once the bout is over. At :math:`\phi = 1` the subject stops (task
+  failure): work, its afferent drive and its barrage end, and recovery waits for the end of the bout.
 * Exercise-evoked nociception (the barrage that drives RVM NR1 phosphorylation, §4.6):
   :math:`n_\text{ex} = m\,\bar s_\text{ex}\sqrt{M} + k_\text{mv} I (\bar s_\text{ex} - 1)` with
   :math:`\bar s_\text{ex}` the peripheral sensitisation of the exercised regions and M the working muscle mass;
@@ -398,9 +399,11 @@ def dynamics(ctx: Context) -> None:
     proprio = ctx.g("SP0") * ctx.node("Aa_Ab_afferent") * spindle[:, None] * u.region_weight[None, :]
     ctx.signal("proprio_drive", proprio)
 
-    # fatigue: depletion while exercising, exponential recovery otherwise
+    # fatigue: depletion while exercising, exponential recovery once the bout is over. A subject who reaches
+    # exhaustion before the bout's end stops (task failure) and does not recover until the bout ends, so the
+    # work does not switch on and off at fatigue 1 (a sliding mode every solver would crawl through).
     ctx.rate("fatigue", ctx.g("EX3") * endurance_rate(ctx, on))
-    ctx.relax("fatigue", np.zeros(u.n), xp.where(on > 0, np.inf, p["tau_fatigue_recovery"]))
+    ctx.relax("fatigue", np.zeros(u.n), xp.where(u.exercising > 0, np.inf, p["tau_fatigue_recovery"]))
 
     metab = ctx.g("EX2") * ctx.node("muscle_metaboreceptor") * metabolic_drive(ctx, on)
     mass = float(np.dot(u.region_weight, _MASS)) if u.muscle_fraction <= 0 else u.muscle_fraction
