@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from eihlab._random import standard_normals
 from eihlab.engine.simulate import CHUNK
 from eihlab.experiment.runner import arm_observations, parse_experiment
 from eihlab.experiment.schema import Experiment
@@ -275,7 +276,7 @@ def subjects(exp: Experiment, n: int) -> Subjects:
 
     schedules = [one(i) for i in range(n)]
     k = SESSION_DRAWS + sum(draws_per_measure(m) for p in schedules[0].probes for m in p.measures)
-    z = np.stack([np.random.default_rng([cohort.seed, i, 1000]).standard_normal(k) for i in range(n)])
+    z = standard_normals(cohort.seed, np.arange(n), "measurement:0", k)
     sigma = draw.params["session_exertion_cv"]
     params = {**draw.params, "session_exertion": np.exp(sigma * z[:, 4] - 0.5 * sigma**2)}
     start = system.steady_state(params, Inputs.rest(n))

@@ -111,7 +111,7 @@ def test_sbml_document_is_valid_and_runs_in_roadrunner() -> None:
     rr.simulate(0.0, 10.0, 2)
     state, u = rest, _cycling(0.75)
     for _ in range(40):
-        state = system.step(state, system.evaluate(state, params, u), params, u, 0.25)
+        state = system.step(state, params, u, 0.25)
     for name in ("gate", "md_modulation", "fatigue"):
         ids = sbml.state_ids(name, name == "gate")
         got = np.array([rr[i] for i in ids])

@@ -76,8 +76,7 @@ def _compiled() -> tuple[Any, Any]:
     ) -> system.State:
         u = join_inputs(static, dynamic)
         with _ops.jax_numpy():
-            ctx = system.evaluate(state, params, u, edges, nodes)
-            return system.step(state, ctx, params, u, dt, edges, nodes)
+            return system.step(state, params, u, dt, edges, nodes)
 
     @partial(jax.jit, static_argnums=0)
     def relax(
@@ -139,8 +138,6 @@ class JaxStepper:
     :func:`bucket`, between steps; :meth:`host` returns the chunk's subjects as numpy arrays.
     """
 
-    context_every_step = False
-
     def __init__(self) -> None:
         if not available():
             raise ImportError("the JAX backend needs jax: pip install 'eihlab[jax]' (or jax[cuda12] for GPUs)")
@@ -172,14 +169,13 @@ class JaxStepper:
     def step(
         self,
         state: system.State,
-        ctx: system.Context | None,
         params: system.Params,
         inputs: Inputs,
         dt: np.ndarray | float,
         edges: system.Gains,
         nodes: system.Gains,
     ) -> system.State:
-        """One compiled ETD2 step (``ctx`` is not needed); takes and returns the padded state."""
+        """One compiled ETD2 step; takes and returns the padded state."""
         n, size = inputs.n, bucket(inputs.n)
         p, e, g = self._constants(params, edges, nodes, n)
         static, dynamic = split_inputs(_pad_inputs(inputs, size))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from eihlab._random import standard_normals
 from eihlab.engine.jax_backend import JaxStepper
 from eihlab.errors import InputError
 from eihlab.model import periphery, system
@@ -55,13 +56,9 @@ def _exhaustion_stretch(
 class NumpyStepper:
     """The engine's stepping with numpy (the reference path).
 
-    A stepper gives the resting state (:meth:`rest`), advances one ETD2 step (:meth:`step`, reusing the
-    context evaluated at the step's start when it has one) and hands the state to the host (:meth:`host`) for
-    the probes. ``context_every_step`` says whether the engine should evaluate the model at every step
-    (numpy: yes, the step reuses it) or only where a probe or an exhaustion stretch needs it.
+    A stepper gives the resting state (:meth:`rest`), advances one ETD2 step (:meth:`step`) and hands the
+    state to the host (:meth:`host`) for the probes.
     """
-
-    context_every_step = True
 
     @staticmethod
     def rest(params: system.Params, n: int, edges: system.Gains, nodes: system.Gains) -> system.State:
@@ -76,16 +73,14 @@ class NumpyStepper:
     @staticmethod
     def step(
         state: system.State,
-        ctx: system.Context | None,
         params: system.Params,
         inputs: Inputs,
         dt: np.ndarray | float,
         edges: system.Gains,
         nodes: system.Gains,
     ) -> system.State:
-        """One ETD2 step from the context at the step's start."""
-        ctx = ctx if ctx is not None else system.evaluate(state, params, inputs, edges, nodes)
-        return system.step(state, ctx, params, inputs, dt, edges, nodes)
+        """One ETD2 step (:func:`eihlab.model.system.step`)."""
+        return system.step(state, params, inputs, dt, edges, nodes)
 
 
 BACKENDS = ("numpy", "jax")
@@ -126,9 +121,7 @@ def simulate_chunk(
     state = initial if initial is not None else engine.rest(params, n, g.edges, g.nodes)
 
     k_draws = _SESSION_DRAWS + sum(draws_per_measure(m) for p in schedule.probes for m in p.measures)
-    z = np.empty((n, k_draws))
-    for row, sid in enumerate(subject_ids):
-        z[row] = np.random.default_rng([seed, int(sid), 1000 + arm_index]).standard_normal(k_draws)
+    z = standard_normals(seed, subject_ids, f"measurement:{arm_index}", k_draws)
     session, noise = z[:, :_SESSION_DRAWS], NoiseStream(z[:, _SESSION_DRAWS:])
     # how hard this subject pushes on this day: a session-level factor on perceived exertion
     sigma = params["session_exertion_cv"]
@@ -140,7 +133,8 @@ def simulate_chunk(
     probes = list(schedule.probes)
     stretch: dict[int, np.ndarray] = {}
 
-    def take_probes(t: float, ctx: system.Context | None) -> None:
+    def take_probes(t: float) -> None:
+        ctx: system.Context | None = None
         while probes and probes[0].time <= t + 1e-9:
             probe = probes.pop(0)
             if ctx is None:
@@ -162,8 +156,7 @@ def simulate_chunk(
 
     for t, dt in schedule.grid():
         inputs = schedule.inputs_at(t)
-        ctx = system.evaluate(state, params, inputs, g.edges, g.nodes) if engine.context_every_step else None
-        take_probes(t, ctx)
+        take_probes(t)
         bout = schedule.bout_at(t)
         dt_eff: np.ndarray | float = dt
         if bout is not None and bout.to_exhaustion:
@@ -171,10 +164,10 @@ def simulate_chunk(
             if key not in stretch:
                 stretch[key] = _exhaustion_stretch(bout, engine.host(state), params, inputs, g)
             dt_eff = dt * stretch[key]
-        state = engine.step(state, ctx, params, inputs, dt_eff, g.edges, g.nodes)
+        state = engine.step(state, params, inputs, dt_eff, g.edges, g.nodes)
     state = engine.host(state)
     system.check_finite(state, f"t = {schedule.end:g} min")
-    take_probes(schedule.end, None)
+    take_probes(schedule.end)
     return cols
 
 

@@ -32,6 +32,7 @@ class Context:
     sig: dict[str, Array] = field(default_factory=dict)
     targets: dict[str, tuple[Array, Array | float]] = field(default_factory=dict)
     rates: dict[str, Array] = field(default_factory=dict)
+    switching: set[str] = field(default_factory=set)
 
     def g(self, edge_id: str) -> Array | float:
         """Gain of an edge (1 unless knocked out or scaled by the experiment)."""
@@ -49,6 +50,15 @@ class Context:
     def relax(self, state: str, target: Array, tau_min: Array | float) -> None:
         """Declare ``d state/dt = (target - state) / tau_min`` (time in minutes)."""
         self.targets[state] = (target, tau_min)
+
+    def relax_asymmetric(self, state: str, target: Array, tau_rise: Array | float, tau_decay: Array | float) -> None:
+        """Declare a relaxation that rises with ``tau_rise`` (target above the state) and decays with ``tau_decay``.
+
+        The time constant switches where the state meets its target; the integrator places that switch inside
+        a step instead of at its edges (:func:`eihlab.model.system.advance`).
+        """
+        self.targets[state] = (target, xp.where(target > self.s[state], tau_rise, tau_decay))
+        self.switching.add(state)
 
     def rate(self, state: str, rate_per_min: Array) -> None:
         """Declare ``d state/dt = rate_per_min`` (integrated exactly over a step with constant rate)."""

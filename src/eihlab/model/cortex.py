@@ -7,11 +7,20 @@ r"""Cortex: M1, DLPFC, insula, MOPFC and the neuromodulation inputs (tDCS, rTMS,
   :math:`k_\text{rTMS}` and decay with τ (tDCS ≈ 60-90 min; rTMS τ scaled by :math:`(10\,\text{Hz}/f)^{\beta}`,
   low-frequency after-effects outlasting high-frequency ones, CX7 [65]).
 * Motor-command after-effect :math:`c` (Lu model c [47]): relaxes (τ ≈ 5 min) towards
-  :math:`E\cdot\text{exertion}` during active movement (exertion from :mod:`eihlab.model.periphery`).
-* M1 drive to descending control (CX3, CX5): :math:`m = E(1 + t_\text{M1} + r) + c + \text{MCS}`.
+  :math:`E(1 + t_\text{M1} + r)\cdot\text{exertion}` during active movement (exertion from
+  :mod:`eihlab.model.periphery`): the stimulation after-effects :math:`t_\text{M1}, r` raise M1 excitability, so
+  the same voluntary effort drives M1 harder — why tDCS before aerobic exercise adds to its analgesia (CX14
+  [68][69]).
+* M1 drive to descending control (CX3, CX5): :math:`m = E(1 + f_t t_\text{M1} + r) + c + \text{MCS}`. Anodal
+  tDCS is subthreshold polarisation: it raises excitability (the MEP, :math:`E(1 + t_\text{M1} + r) + c +
+  \text{MCS}`) but adds only the fraction :math:`f_t` of its after-effect to resting M1 output; the rest acts as
+  a gain on M1's input (the motor command above; CPM through CX11 in :mod:`eihlab.model.descending`). rTMS
+  fires M1 and adds its whole after-effect.
 * DLPFC activity relaxes (τ ≈ 2 min) to :math:`1 - d_c + k_e\,\text{active} + k_t I_\text{tDCS,DLPFC}`
   (CX15, CX18, CX19; rest lowers DLPFC relative to exercise).
-* Insula grey matter (T4, τ ≈ 1 yr) rises with mind-body practice (CX23); MOPFC grey matter (τ ≈ 1 month)
+* Insula grey matter (T4, τ ≈ 1 yr) rises with mind-body practice (CX23) and raises pain *tolerance* (not
+  threshold) through parasympathetic tone and positive affect (CX24): the tolerated percept is multiplied by
+  :math:`\max(1 + k_\text{tol}(\mathrm{GMV}_\text{insula} - 1), 0.1)`; MOPFC grey matter (τ ≈ 1 month)
   with regular exercise (CX21).
 """
 
@@ -41,6 +50,13 @@ NODES = (
     Node("MOPFC", "cortical", "cortex", "Medial orbital prefrontal cortex", ("[76]",)),
     Node("ACC", "cortical", "cortex", "Anterior cingulate cortex (MD partner)", ("[49]", "[67]")),
     Node("insula", "cortical", "cortex", "Insula (VM partner; thermal processing)", ("[49]", "[74]", "[77]")),
+    Node(
+        "parasympathetic_affect",
+        "cortical",
+        "pathway",
+        "Parasympathetic activity and positive affect set by the left insula (pain tolerance)",
+        ("[77]",),
+    ),
     Node("sensorimotor_network", "cortical", "network", "Resting-state sensorimotor network", ("[66]",)),
     Node("tDCS", "cortical", "input", "Transcranial direct current stimulation (anodal)", ("[67]", "[68]", "[70]")),
     Node("rTMS", "cortical", "input", "Repetitive TMS of M1 (1 or 10 Hz)", ("[65]", "[66]")),
@@ -60,6 +76,15 @@ EDGES = (
     Edge("CX19", "exercise", "DLPFC", +1, "PNF activates DLPFC", "T1", ("[75]",)),
     Edge("CX21", "training_load", "MOPFC", +1, "12 wk exercise raises MOPFC grey matter", "T3", ("[76]",)),
     Edge("CX23", "training_load", "insula", +1, "long-term yoga: left insula GMV and WM", "T4", ("[77]",)),
+    Edge(
+        "CX24",
+        "insula",
+        "parasympathetic_affect",
+        +1,
+        "left insula → parasympathetic activity → positive emotion → pain tolerance",
+        "T4",
+        ("[77]",),
+    ),
     Edge("CX25", "exercise", "S1", +1, "sensorimotor interaction of active movement", "T0", ("[47]",)),
     Edge(
         "EXa",
@@ -107,6 +132,20 @@ PARAMETERS = (
         C,
     ),
     Param("k_tdcs", 0.25, "1/mA", 0.0, 1.0, A, "M1 after-effect per mA of anodal tDCS", 0.4, C),
+    Param(
+        "tdcs_tonic_fraction",
+        0.2,
+        "1",
+        0.0,
+        1.0,
+        "doi:10.1111/j.1469-7793.2000.t01-1-00633.x, doi:10.1177/1073858410386614: anodal tDCS is subthreshold "
+        "polarisation that raises M1 excitability (MEP) without itself firing M1; [70]: it strengthens CPM in "
+        "healthy people with little change of resting thresholds; assumed share of the after-effect that adds "
+        "tonic M1 output",
+        "fraction of the tDCS after-effect that adds to resting M1 drive (the rest acts as a gain on M1 input)",
+        0.0,
+        C,
+    ),
     Param("k_rtms", 0.45, "1", 0.0, 1.5, A, "M1 after-effect of one rTMS session", 0.4, C),
     Param("tau_rtms_after_10hz", 60.0, "min", 15.0, 240.0, A, "decay of 10 Hz rTMS after-effects", 0.3, C),
     Param(
@@ -166,6 +205,18 @@ PARAMETERS = (
         1.5,
         "[77]",
         "insula grey-matter gain per h/d of mind-body practice",
+        0.3,
+        C,
+    ),
+    Param(
+        "k_insula_tolerance",
+        2.0,
+        "1",
+        0.0,
+        5.0,
+        "[77] (CX24: left insula grey matter → parasympathetic activity → positive emotion → pain tolerance); "
+        "assumed scale: 10 % more left-insula grey matter raises the tolerated pain by 20 %",
+        "relative rise of the tolerated percept per unit relative rise of left-insula grey matter",
         0.3,
         C,
     ),
@@ -231,19 +282,17 @@ def dynamics(ctx: Context) -> None:
         tau_r = p["tau_rtms_after_10hz"] * xp.power(10.0 / max(u.rtms_recent_hz, 0.1), p["rtms_frequency_exponent"])
         ctx.relax("rtms_after", np.zeros(u.n), tau_r)
 
-    motor_target = ctx.g("CX2") * p["k_motor_command"] * s["m1_excitability"] * ctx.sig["exertion"] * active
-    ctx.relax(
-        "motor_after",
-        motor_target,
-        xp.where(motor_target > s["motor_after"], p["tau_motor_rise"], p["tau_motor_after"]),
-    )
+    # acute after-effects raise M1 excitability: the same voluntary effort then drives M1 harder (CX14 [68][69])
+    gain = 1.0 + s["tdcs_after"] + s["rtms_after"]
+    motor_target = ctx.g("CX2") * p["k_motor_command"] * s["m1_excitability"] * gain * ctx.sig["exertion"] * active
+    ctx.relax_asymmetric("motor_after", motor_target, p["tau_motor_rise"], p["tau_motor_after"])
+    evoked = s["motor_after"] + ctx.g("CX2d") * p["k_mcs"] * u.mcs
     m1 = ctx.node("M1") * (
-        s["m1_excitability"] * (1.0 + s["tdcs_after"] + s["rtms_after"])
-        + s["motor_after"]
-        + ctx.g("CX2d") * p["k_mcs"] * u.mcs
+        s["m1_excitability"] * (1.0 + p["tdcs_tonic_fraction"] * s["tdcs_after"] + s["rtms_after"]) + evoked
     )
     ctx.signal("m1_drive", m1)
-    ctx.signal("mep_amplitude", ctx.g("CX4") * m1)
+    # the MEP probes excitability (a TMS pulse evokes output from M1 at its current gain), the full after-effect
+    ctx.signal("mep_amplitude", ctx.g("CX4") * ctx.node("M1") * (s["m1_excitability"] * gain + evoked))
 
     dl = (
         1.0
@@ -254,6 +303,15 @@ def dynamics(ctx: Context) -> None:
     )
     ctx.relax("dlpfc", ctx.node("DLPFC") * xp.maximum(dl, 0.0), p["tau_dlpfc"])
     ctx.relax("insula_gmv", 1.0 + ctx.g("CX23") * p["k_mind_body_insula"] * s["load_mind_body"], p["tau_insula_gmv"])
+    # CX24: tolerance (not threshold) rises with left-insula grey matter, via parasympathetic tone and affect [77]
+    ctx.signal(
+        "tolerance_gain",
+        xp.maximum(
+            1.0
+            + ctx.g("CX24") * ctx.node("parasympathetic_affect") * p["k_insula_tolerance"] * (s["insula_gmv"] - 1.0),
+            0.1,
+        ),
+    )
     ctx.relax(
         "mopfc_gmv",
         1.0 + ctx.g("CX21") * p["k_exercise_mopfc"] * saturating(s["load_all"], p["load_half"]),

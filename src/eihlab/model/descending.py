@@ -238,7 +238,20 @@ PARAMETERS = (
         C,
     ),
     Param("f_on", 0.3, "1", 0.0, 1.5, "[52]", "ON-cell facilitation at resting MOR expression", 0.3, C),
-    Param("f_nr1", 0.8, "1", 0.0, 3.0, "[62]-[64]", "facilitation per unit p-NR1", 0.3, C),
+    Param(
+        "f_nr1",
+        0.4,
+        "1",
+        0.0,
+        0.6,
+        "[62]-[64]; upper bound: acute post-exercise hyperalgesia in people with chronic pain lowers PPT by about "
+        "10-30 % (chronic fatigue syndrome after submaximal cycling, [32] and Van Oosterwijck 2010, J Intern Med "
+        "268:265; whiplash after high-intensity cycling, [33]), so fully phosphorylated NR1 may lower a PPT by at "
+        "most e^-0.6 ≈ 45 % (a bound of 3 let the fit choose 1.5: PPT falls of 60-75 % after 30 min of cycling)",
+        "facilitation per unit p-NR1",
+        0.3,
+        C,
+    ),
     Param("f_cea", 0.3, "1", 0.0, 2.0, "[61]", "facilitation per unit CeA GABA excess", 0.3, C),
     Param(
         "tau_barrage",
@@ -397,7 +410,7 @@ def dynamics(ctx: Context) -> None:
     excess = xp.maximum(s["barrage_avg"] - p["nr1_threshold"], 0.0)
     nr1_target = excess / (excess + p["nr1_half"]) + u.drug_level("nr1_vector")
     nr1_target = ctx.node("RVM_NR1p") * nr1_target
-    ctx.relax("nr1p", nr1_target, xp.where(nr1_target > s["nr1p"], p["tau_nr1_rise"], p["tau_nr1"]))
+    ctx.relax_asymmetric("nr1p", nr1_target, p["tau_nr1_rise"], p["tau_nr1"])
 
 
 def _transmission(ctx: Context) -> np.ndarray | float:

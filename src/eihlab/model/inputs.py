@@ -77,6 +77,10 @@ class Inputs:
     absolute_dose
         True when the bout's intensity was stated in absolute units (W, km/h, m/min, METs, kg): the model
         then scales it by the subject's current fitness.
+    work_fraction
+        Share of the coming integration step that each subject still works before reaching exhaustion, set
+        by the engine from the step's start (:func:`eihlab.model.system.work_fraction`); ``None`` (the ODE, an
+        adaptive solver, the SBML export): work stops the instant fatigue reaches 1.
     """
 
     n: int
@@ -97,6 +101,7 @@ class Inputs:
     rtms_recent_hz: float = 10.0
     mcs: float = 0.0
     absolute_dose: bool = False
+    work_fraction: np.ndarray | None = None
 
     @classmethod
     def rest(cls, n: int) -> Inputs:

@@ -194,6 +194,18 @@ PARAMETERS = (
         C,
     ),
     Param(
+        "rating_slope_heat",
+        0.92,
+        "1",
+        0.2,
+        3.0,
+        "qst_conventions §3.3 (a heat test stimulus rated 60/100 lies at 43-49 °C, about 2 °C above HPT): "
+        "1 - exp(-s (T - HPT)/k_heat_c) = 0.6 at T - HPT = 2 °C gives s ≈ 0.92",
+        "slope of the heat rating curve per k_heat_c above threshold",
+        0.25,
+        C,
+    ),
+    Param(
         "tolerance_percept",
         3.0,
         "1",
@@ -399,3 +411,14 @@ def rating_from_percept(percept: np.ndarray, slope: np.ndarray) -> np.ndarray:
     ``rating = 100 (1 - exp(-slope (P - 1)))`` for P > 1, 0 below threshold.
     """
     return np.asarray(100.0 * (1.0 - np.exp(-slope * np.maximum(percept - 1.0, 0.0))))
+
+
+def heat_rating_from_percept(percept: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    r"""0-100 rating of contact heat whose drive is ``percept`` times the threshold drive.
+
+    ``rating = 100 (1 - exp(-slope ln P))`` for P > 1, 0 below threshold. The heat drive grows as
+    :math:`e^{(T - \theta)/k_T}`, so :math:`\ln P` is the temperature above threshold in units of
+    :math:`k_T`: ratings rise roughly linearly over the first degrees above HPT and saturate slowly, as heat
+    pain ratings do (qst_conventions §3.3), instead of jumping to the ceiling within 2-3 °C.
+    """
+    return rating_from_percept(1.0 + np.log(np.maximum(percept, 1.0)), slope)

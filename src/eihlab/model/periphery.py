@@ -383,7 +383,9 @@ def _inflammatory_factor(ctx: Context) -> np.ndarray:
 def dynamics(ctx: Context) -> None:
     """Afferent drives, fatigue, exercise-evoked nociception and peripheral sensitisation."""
     s, p, u = ctx.s, ctx.p, ctx.u
-    on = xp.where(s["fatigue"] < 1.0, u.exercising, 0.0)
+    # work stops at exhaustion; on the engine's grid, a subject who reaches it within a step works its share
+    still_able = xp.where(s["fatigue"] < 1.0, 1.0, 0.0) if u.work_fraction is None else u.work_fraction
+    on = u.exercising * still_able
     active_on = on * u.active
     ctx.signal("exercise_on", on)
     ctx.signal("active_movement", active_on)

@@ -12,10 +12,21 @@ r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
   of region r (loading a sensitised region; SP1) and fades over ~15 min; it raises the transmission gain at
   the region's segments.
 * Hyperalgesic priming :math:`\pi`: a nociceptive barrage (acid, injury) arriving while RVM NR1 is
-  phosphorylated leaves a trace that decays over days (T2; [62][64]).
-* Central sensitisation :math:`\sigma` (dorsal-horn excitability: AMPA, TLR-4, P2X4 phosphorylation; SP5-SP7)
-  relaxes (τ ≈ 2 d) to :math:`[\sigma_c + k_J J + k_p(\text{pro}-1) + k_\pi \pi - k_{10}(\text{IL10}-1)
-  - k_4(\text{IL4}-1)]_+`, where :math:`\sigma_c` is the condition's central sensitisation.
+  phosphorylated leaves a trace that decays over days (T2; [62][64]):
+  :math:`\dot\pi = r(1 - \pi/\pi_\max) - \pi/\tau_\pi` with :math:`r = k_\pi\,b\,N`; the ceiling bounds the trace,
+  not the rate at which it builds.
+* Latent central sensitisation :math:`\lambda` (dorsal-horn excitability: AMPA, TLR-4, P2X4 phosphorylation;
+  SP5-SP7) relaxes (τ ≈ 2 d) to :math:`[\sigma_c + k_J J + k_p(\text{pro}-1) + k_{M1}(\text{M1}-1)
+  + k_{10}(1-\text{IL10})_+ + k_4(1-\text{IL4})_+]_+`, where :math:`\sigma_c` is the condition's central
+  sensitisation: a fall of IL-10/IL-4 below healthy removes their anti-inflammatory restraint.
+* Expressed central sensitisation :math:`\sigma` (what percepts see) follows within minutes
+  :math:`[\lambda + k_\pi\pi - (k_{10}(\text{IL10}-1)_+ + k_4(\text{IL4}-1)_+)/(1 + c_\text{nal})]_+`: a rise of
+  IL-10/IL-4 above healthy relieves allodynia through opioid release — IL-10 makes spinal microglia express
+  β-endorphin (Wu et al. 2018, doi:10.1016/j.bbi.2018.06.015: naloxone, CTAP or β-endorphin antiserum
+  completely block spinal IL-10 anti-allodynia, separately from its anti-neuroinflammatory action), IL-4
+  makes M2 macrophages release opioid peptides (Celik et al. 2020, doi:10.1172/jci.insight.133093) — so the
+  relief masks the latent sensitisation and naloxone unmasks it within minutes, as μ-opioid tone holds
+  latent sensitisation in remission (Corder et al. 2013, doi:10.1126/science.1232430).
 * Microglia relax to :math:`1 + k_\mu \sigma` (SP7).
 """
 
@@ -26,6 +37,9 @@ from eihlab.model._context import Context
 from eihlab.model._elements import Edge, Node, Param, StateVar
 
 C = "spinal"
+_WU = "doi:10.1016/j.bbi.2018.06.015"
+_CELIK = "doi:10.1172/jci.insight.133093"
+_CORDER = "doi:10.1126/science.1232430"
 A = "assumed: scale chosen so that the review's directions hold; to be calibrated (issue 3)"
 
 NODES = (
@@ -82,6 +96,15 @@ EDGES = (
         ("[62]", "[64]"),
     ),
     Edge("SP19", "hyperalgesic_priming", "DH_neuron_excitability", +1, "primed sensitisation", "T2", ("[62]", "[64]")),
+    Edge(
+        "SP22",
+        "naloxone",
+        "DH_neuron_excitability",
+        +1,
+        "naloxone unmasks sensitisation held down by IL-10/IL-4-induced opioid release",
+        "T1",
+        (_WU, _CELIK, _CORDER),
+    ),
 )
 PARAMETERS = (
     Param(
@@ -193,8 +216,9 @@ PARAMETERS = (
         2e-4,
         "1/min",
         0.0,
-        2e-3,
-        A,
+        0.05,
+        "assumed: to be calibrated; [62][64]: acid into a fatigued muscle gives hyperalgesia lasting days, which "
+        "needs ≈ 0.02 (then trained neuropathic rats prime themselves from their exercise-evoked barrage)",
         "priming per minute of nociception during NR1 facilitation",
         0.3,
         C,
@@ -212,6 +236,18 @@ PARAMETERS = (
     ),
     Param("k_priming_cs", 1.0, "1", 0.0, 3.0, A, "central sensitisation per unit priming", 0.3, C),
     Param("k_microglia", 1.0, "1", 0.0, 3.0, A, "microglial activation per unit sensitisation", 0.2, C),
+    Param(
+        "tau_cs_expression",
+        10.0,
+        "min",
+        2.0,
+        60.0,
+        f"{_CORDER}: naloxone reinstates masked hyperalgesia within 15-30 min; {_WU}: intrathecal naloxone "
+        "blocks IL-10 anti-allodynia acutely",
+        "time constant with which expressed dorsal-horn excitability follows its latent level and opioid tone",
+        0.0,
+        C,
+    ),
 )
 MAX_SENSITISATION = 5.0
 """Ceiling of central sensitisation and priming (dorsal-horn excitability saturates; keeps the
@@ -221,7 +257,8 @@ STATES = (
     StateVar("gate", "gate_cell", "1", 0.0, "segmental gate inhibition (per region)", per_region=True),
     StateVar("windup", "T_cell", "1", 0.0, "segmental wind-up from movement-evoked pain (per region)", per_region=True),
     StateVar("priming", "hyperalgesic_priming", "1", 0.0, "hyperalgesic priming"),
-    StateVar("central_sens", "DH_neuron_excitability", "1", 0.0, "central sensitisation (0 = healthy)"),
+    StateVar("latent_sens", "DH_neuron_excitability", "1", 0.0, "latent central sensitisation (0 = healthy)"),
+    StateVar("central_sens", "DH_neuron_excitability", "1", 0.0, "expressed central sensitisation (0 = healthy)"),
     StateVar("microglia", "microglia", "1", 1.0, "microglial activation, relative"),
 )
 
@@ -232,30 +269,43 @@ def dynamics(ctx: Context) -> None:
     # central sensitisation disinhibits the dorsal horn (KCC2 loss): the large-fibre gate weakens
     disinhibition = xp.exp(-p["k_disinhibition"] * s["central_sens"])[:, None]
     drive = ctx.g("SP2") * ctx.node("gate_cell") * p["k_gate"][:, None] * disinhibition * ctx.sig["proprio_drive"]
-    ctx.relax("gate", drive, xp.where(drive > s["gate"], p["tau_gate_rise"][:, None], p["tau_gate"][:, None]))
+    ctx.relax_asymmetric("gate", drive, p["tau_gate_rise"][:, None], p["tau_gate"][:, None])
     # persistent nociceptive input from loading a painful region winds up its segments (SP1)
     windup = ctx.g("SP1") * p["k_windup"][:, None] * ctx.sig["movement_pain_region"]
-    ctx.relax("windup", windup, xp.where(windup > s["windup"], 1.0, p["tau_windup"][:, None]))
+    ctx.relax_asymmetric("windup", windup, 1.0, p["tau_windup"][:, None])
 
     acid = xp.asarray(u.acid)
     acid_total = acid.sum(axis=-1) if acid.ndim > 1 else xp.broadcast_to(acid, (u.n,))
     barrage = acid_total + ctx.sig["exercise_nociception"]
     ctx.signal("nociceptive_barrage", barrage)
-    # d(priming)/dt = k * barrage * NR1p - priming / tau, written in relaxation form
-    tau_p = p["tau_priming"]
-    priming = ctx.g("SP18") * p["k_priming_rate"] * barrage * s["nr1p"] * tau_p
-    ctx.relax("priming", xp.minimum(priming, MAX_SENSITISATION), tau_p)
+    # d(priming)/dt = r (1 - priming/MAX) - priming/tau with r = k * barrage * NR1p, written in relaxation form
+    # (1/tau_eff = r/MAX + 1/tau, target r tau_eff): the ceiling bounds the trace, not its rate of build-up
+    rate = ctx.g("SP18") * p["k_priming_rate"] * barrage * s["nr1p"]
+    tau_p = 1.0 / (rate / MAX_SENSITISATION + 1.0 / p["tau_priming"])
+    ctx.relax("priming", rate * tau_p, tau_p)
     injury = ctx.sig["injury_level"]
-    cs = (
+    sens = (
         p["cs_condition"]
         + ctx.g("SP5") * ctx.g("SP6") * p["k_injury_cs"] * injury
         + ctx.g("SP9") * p["k_proinflammatory_cs"] * (s["proinflammatory"] - 1.0)
         + ctx.g("SP14") * p["k_m1_cs"] * (s["macrophage_m1"] - 1.0)
-        + ctx.g("SP19") * p["k_priming_cs"] * s["priming"]
-        - ctx.g("SP12") * p["k_il10_cs"] * (ctx.sig["il10_signal"] - 1.0)
-        - ctx.g("SP16") * p["k_il4_cs"] * (ctx.sig["il4_signal"] - 1.0)
         - ctx.g("CX18b") * p["k_stimulation_cs"] * s["stimulation_load"] / (s["stimulation_load"] + 0.3)
     )
-    cs = xp.clip(cs, 0.0, MAX_SENSITISATION)
-    ctx.relax("central_sens", ctx.node("DH_neuron_excitability") * cs, p["tau_central_sens"])
+    il10_excess = ctx.g("SP12") * p["k_il10_cs"] * (ctx.sig["il10_signal"] - 1.0)
+    il4_excess = ctx.g("SP16") * p["k_il4_cs"] * (ctx.sig["il4_signal"] - 1.0)
+    # a fall of IL-4/IL-10 below healthy removes their anti-inflammatory restraint (latent, slow); a rise above
+    # healthy relieves allodynia through opioid release: IL-10 makes spinal microglia express β-endorphin
+    # (Wu 2018, doi:10.1016/j.bbi.2018.06.015: naloxone/CTAP completely block IL-10 anti-allodynia) and IL-4
+    # makes M2 macrophages release opioid peptides (Celik 2020, doi:10.1172/jci.insight.133093)
+    deficit = xp.maximum(-il10_excess, 0.0) + xp.maximum(-il4_excess, 0.0)
+    relief = xp.maximum(il10_excess, 0.0) + xp.maximum(il4_excess, 0.0)
+    latent = xp.clip(sens + deficit, 0.0, MAX_SENSITISATION)
+    ctx.relax("latent_sens", ctx.node("DH_neuron_excitability") * latent, p["tau_central_sens"])
+    # the opioid-mediated relief masks the latent sensitisation and is reversed by naloxone within minutes
+    # (latent sensitisation held in remission by μ-opioid tone, Corder 2013, doi:10.1126/science.1232430)
+    blocker = ctx.g("SP22") * (u.drug_level("naloxone") + u.drug_level("naltrexone"))
+    # priming is itself a trace with its own time course (hours to days, [62][64]); it is expressed directly
+    primed = ctx.g("SP19") * p["k_priming_cs"] * s["priming"]
+    expressed = xp.clip(s["latent_sens"] + primed - relief / (1.0 + blocker), 0.0, MAX_SENSITISATION)
+    ctx.relax("central_sens", expressed, p["tau_cs_expression"])
     ctx.relax("microglia", 1.0 + ctx.g("SP7") * p["k_microglia"] * s["central_sens"], p["tau_central_sens"])

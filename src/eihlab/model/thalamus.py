@@ -1,7 +1,7 @@
 r"""Thalamus: the VM/MD nociceptive discriminators, VPL relay and VL (You et al. [49][55], §4.2).
 
 * VM receives C-fibre heat input and, with the insula, triggers descending **inhibition**; its weight in the
-  heat percept is :math:`v = k_\text{VM}\,\mathrm{GMV}_\text{insula}` (TH1, TH2).
+  heat percept is :math:`v = k_\text{VM}\,\mathrm{GMV}_\text{insula}` at rest (TH1, TH2; exercise below).
 * MD receives Aδ+C mechanical input and, with the ACC, triggers descending **facilitation**; its weight in
   the mechanical percept is :math:`d = k_\text{MD}(1 + \sigma)(1 - \mu)(1 + k_b \bar b)`, where
   :math:`\bar b` is the nociceptive barrage (group III/IV, i.e. Aδ and C, muscle afferents during hard work;
@@ -11,6 +11,9 @@ r"""Thalamus: the VM/MD nociceptive discriminators, VPL relay and VL (You et al.
   after it. The review says only that proprioception and the motor command "may promote or suppress"
   VM/MD function; a suppressive sign on MD is this implementation's inference ([X], mechanisms §4.2), the
   one that makes aerobic exercise raise PPT more than HPT (P4).
+* The same modulation promotes VM: :math:`v = k_\text{VM}\,\mathrm{GMV}_\text{insula}(1 + k_{v}\mu)` (EX8, the
+  promoting reading of the same sentence, [X]), so that exercise also lowers heat pain away from the exercised
+  limb, where neither the segmental gate nor MD acts on a heat percept.
 * VPL relays dorsal-horn output upwards and is inhibited by motor cortex stimulation (SC15).
 """
 
@@ -47,6 +50,7 @@ EDGES = (
     Edge("TH4", "MD", "RVM_ON", +1, "MD (with ACC) initiates descending facilitation", "T0", ("[49]", "[55]")),
     Edge("TH5", "insula", "VM", +1, "VM–insula projection", "T4", ("[49]", "[77]")),
     Edge("EX6", "exercise", "MD", -1, "proprioceptive/motor input may suppress MD facilitation", "T1", ("[X]", "[49]")),
+    Edge("EX8", "exercise", "VM", +1, "proprioceptive/motor input may promote VM inhibition", "T1", ("[X]", "[49]")),
     Edge("SC15", "MCS", "VPL", -1, "motor cortex stimulation inhibits VPL nociceptive neurons", "T0", ("[22]",)),
 )
 PARAMETERS = (
@@ -81,6 +85,20 @@ PARAMETERS = (
         "assumed [X] (mechanisms §4.2): exercise suppresses MD facilitation",
         "maximal suppression of MD by active movement",
         0.6,
+        C,
+    ),
+    Param(
+        "k_vm_exercise",
+        0.5,
+        "1",
+        0.0,
+        2.0,
+        "assumed [X] (mechanisms §4.2: proprioception and the motor command 'may promote or suppress' VM/MD "
+        "function); the promoting reading for VM, the heat discriminator that triggers inhibition, is this "
+        "implementation's inference; its scale is set by calibration_targets T4 (heat pain ratings after 55 and "
+        "70 % HRR cycling, Naugle 2014 [6])",
+        "relative rise of the VM weight per unit exercise modulation of the thalamus",
+        0.3,
         C,
     ),
     Param(
@@ -130,10 +148,15 @@ def dynamics(ctx: Context) -> None:
     s, p, u = ctx.s, ctx.p, ctx.u
     active = ctx.sig["active_movement"]
     target = ctx.g("EX6") * p["k_md_exercise"] * ctx.sig["exertion"] * active
-    tau = xp.where(target > s["md_modulation"], p["tau_md_rise"], p["tau_md_modulation"])
-    ctx.relax("md_modulation", target, tau)
+    ctx.relax_asymmetric("md_modulation", target, p["tau_md_rise"], p["tau_md_modulation"])
     ctx.signal(
-        "vm_weight", ctx.g("TH1") * ctx.g("TH2") * ctx.node("VM") * p["k_vm"] * xp.power(s["insula_gmv"], ctx.g("TH5"))
+        "vm_weight",
+        ctx.g("TH1")
+        * ctx.g("TH2")
+        * ctx.node("VM")
+        * p["k_vm"]
+        * xp.power(s["insula_gmv"], ctx.g("TH5"))
+        * (1.0 + ctx.g("EX8") * p["k_vm_exercise"] * s["md_modulation"]),
     )
     ctx.signal(
         "md_weight",

@@ -1,7 +1,8 @@
 r"""Sampling virtual subjects: parameters, physiology and demographics.
 
-Subject *i* of a cohort with seed *s* draws all its random numbers from ``numpy.random.default_rng([s, i])``,
-so a subject's numbers do not depend on the cohort size, the shard it lands in or the number of workers.
+Subject *i* of a cohort with seed *s* draws its random numbers from counter-based streams keyed by *s*, *i* and
+the parameter's name (:mod:`eihlab._random`), so a subject's numbers do not depend on the cohort size, the
+shard it lands in, the number of workers, or on which other parameters the model has.
 
 Each parameter with a between-person spread is drawn around its median m (the default, or the condition's
 or the experiment's value): log-normal, :math:`m\,e^{\sigma z}` with :math:`\sigma = v\sqrt{\ln(1 + cv^2)}`, or
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eihlab._random import standard_normals
 from eihlab.errors import InputError
 from eihlab.model.body import N_REGIONS, region_indices
 from eihlab.model.registry import PARAM_BY_NAME, PARAMETERS
@@ -51,13 +53,6 @@ def check_overrides(values: Mapping[str, float], field: str) -> None:
             raise InputError(f"{field}.{name}", value, f"a number in [{spec.lower}, {spec.upper}] {spec.unit}")
 
 
-def _standard_normals(seed: int, subject_ids: np.ndarray, k: int) -> np.ndarray:
-    z = np.empty((subject_ids.size, k))
-    for row, sid in enumerate(subject_ids):
-        z[row] = np.random.default_rng([seed, int(sid)]).standard_normal(k)
-    return z
-
-
 def sample_cohort(
     species: str,
     condition: Condition,
@@ -74,7 +69,7 @@ def sample_cohort(
     check_overrides(overrides, "parameters")
     ids = np.asarray(subject_ids, dtype=np.int64)
     n = ids.size
-    z = _standard_normals(seed, ids, len(PARAMETERS) + _N_EXTRA)
+    z = standard_normals(seed, ids, [f"parameter:{spec.name}" for spec in PARAMETERS])
     params: Params = {}
     for j, spec in enumerate(PARAMETERS):
         median = overrides.get(spec.name, condition.shifts.get(spec.name, spec.default))
@@ -92,7 +87,7 @@ def sample_cohort(
         mask[list(region_indices(region))] = 1.0
     params["psens_condition"] = params["affected_sensitisation"][:, None] * mask[None, :]
 
-    extra = z[:, len(PARAMETERS) :]
+    extra = standard_normals(seed, ids, "demographics", _N_EXTRA)
     from scipy.special import ndtr  # uniform draws from the same normal stream
 
     female = ndtr(extra[:, 0]) < female_fraction

@@ -16,7 +16,7 @@ from eihlab.errors import InputError
 from eihlab.model._context import Context
 from eihlab.model.body import SITES, Site, get_site
 from eihlab.model.descending import inhibition
-from eihlab.model.percept import PerceptState, log_gain, rating_from_percept
+from eihlab.model.percept import PerceptState, heat_rating_from_percept, log_gain, rating_from_percept
 from eihlab.model.system import percept_state, reference_levels
 from eihlab.protocol.events import Measure
 
@@ -183,10 +183,17 @@ def _stimulus_percept(pc: ProbeContext, m: Measure, site: Site, inh: Array | Non
     return np.asarray(stim / _ppt_true(pc, site, ps, inh))
 
 
+def _rating(pc: ProbeContext, m: Measure, percept: Array) -> Array:
+    """0-100 rating of the measure's stimulus at ``percept`` × threshold drive (contact heat has its own curve)."""
+    if m.stimulus_modality == "heat":
+        return heat_rating_from_percept(percept, pc.p["rating_slope_heat"])
+    return rating_from_percept(percept, pc.p["rating_slope"])
+
+
 def pain_rating(pc: ProbeContext, m: Measure, inh: Array | None = None) -> tuple[Array, Array]:
     """0-100 rating of a fixed pressure (kPa) or heat (°C) stimulus."""
     site = _site(pc, m)
-    r = rating_from_percept(_stimulus_percept(pc, m, site, inh), pc.p["rating_slope"])
+    r = _rating(pc, m, _stimulus_percept(pc, m, site, inh))
     value = r[:, None] + pc.p["rating_noise"][:, None] * (_trials(pc, m) + 0.5 * pc.session[:, 3:4])
     value = np.clip(value, 0.0, 100.0)
     return value, np.zeros_like(value, dtype=bool)
@@ -200,8 +207,7 @@ def temporal_summation(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
     windup = pc.p["k_temporal_summation"] * (
         1.0 + pc.ctx.s["central_sens"] + np.maximum(sig["facilitation"] - ref["facilitation"], -0.5)
     )
-    slope = pc.p["rating_slope"]
-    ts = rating_from_percept(percept * (1.0 + windup), slope) - rating_from_percept(percept, slope)
+    ts = _rating(pc, m, percept * (1.0 + windup)) - _rating(pc, m, percept)
     value = ts[:, None] + pc.p["rating_noise"][:, None] * _trials(pc, m)
     return value, np.zeros_like(value, dtype=bool)
 
@@ -213,7 +219,7 @@ def cold_pressor_tolerance(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
     water = m.stimulus if m.stimulus is not None else 2.0
     cutoff = m.cutoff or 180.0
     drive = np.exp((_cpt_true(pc, site, ps) - water) / pc.p["k_cold_c"])
-    ratio = pc.p["tolerance_percept"] / np.maximum(drive, 1e-9)
+    ratio = pc.p["tolerance_percept"] * pc.ctx.sig["tolerance_gain"] / np.maximum(drive, 1e-9)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(ratio < 1.0, -pc.p["tau_cold_pressor_s"] * np.log1p(-np.minimum(ratio, 0.999999)), np.inf)
     value = t[:, None] * np.exp(0.1 * _trials(pc, m)) + pc.p["reaction_time_s"][:, None]
