@@ -496,9 +496,9 @@ class RoadRunnerModel:
 def roadrunner_run(sub: Subjects, n: int, rtol: float, atol: float) -> tuple[np.ndarray | None, float, float, int]:
     """Probe values of subjects ``0..n-1`` from libRoadRunner, mean seconds per subject, compile seconds, failures.
 
-    A subject whose integration CVODE gives up on (``CV_TOO_MUCH_WORK``: a subject who reaches exhaustion
-    mid-bout alternates between working and resting at fatigue 1, a sliding mode that root-finding on the
-    ``fatigue < 1`` condition cannot pass) gets a row of NaN and is counted; the time spent on it counts.
+    A subject whose integration CVODE gives up on (``CV_TOO_MUCH_WORK``; measured: a few subjects who reached
+    exhaustion during the bout, at the start of the rest after it) gets a row of NaN and is counted; the time
+    spent on it counts.
     Returns ``(None, nan, nan, 0)`` when libroadrunner is not installed.
     """
     try:

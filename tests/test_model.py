@@ -259,3 +259,52 @@ def test_up_down_recovers_the_threshold_and_censors_at_the_set() -> None:
     z = np.array([[9.0, -9.0, 9.0, -9.0, 9.0, -9.0] + [0.0] * 8])
     value, censored = up_down(np.array([np.log10(2.7)]), z, grid, 2.04, 0.1)
     assert value[0] == pytest.approx(2.805, abs=0.01) and not censored[0]
+
+
+def _falling_target_path(dt: float, place_switch: bool) -> float:
+    """A rise (τ 1 min) / decay (τ 100 min) relaxation chasing the target F(t) = 2 - t for 4 min, by ETD2 steps."""
+    from eihlab.model._context import Context
+
+    def context(y: np.ndarray, t: float) -> Context:
+        ctx = Context({"y": y}, {}, Inputs.rest(1), {}, {})
+        ctx.relax_asymmetric("y", np.array([2.0 - t]), 1.0, 100.0)
+        if not place_switch:
+            ctx.switching.clear()
+        return ctx
+
+    y, t = np.array([0.0]), 0.0
+    for _ in range(round(4.0 / dt)):
+        start = context(y, t)
+        predicted = system.advance({"y": y}, start, dt)
+        y = system.advance({"y": y}, start, dt, context(predicted["y"], t + dt))["y"]
+        t += dt
+    return float(y[0])
+
+
+def test_a_rise_decay_switch_inside_a_step_is_placed_where_the_gap_closes() -> None:
+    from scipy.integrate import solve_ivp
+
+    def rhs(t: float, y: np.ndarray) -> list[float]:
+        target = 2.0 - t
+        return [(target - y[0]) / (1.0 if target > y[0] else 100.0)]
+
+    exact = solve_ivp(rhs, (0.0, 4.0), [0.0], rtol=1e-12, atol=1e-14, max_step=1e-3).y[0, -1]
+    placed = abs(_falling_target_path(0.5, place_switch=True) - exact)
+    averaged = abs(_falling_target_path(0.5, place_switch=False) - exact)
+    assert placed < 1e-3  # 1.6e-4 measured
+    assert placed < averaged / 100  # the averaged time constant is off by 0.1
+
+
+def test_a_step_lands_on_exhaustion_and_the_work_stops_there() -> None:
+    u = _bout_inputs(3, "aerobic", 1.0)  # above critical power: exhaustion within minutes
+    params = system.default_parameters(3)
+    state = system.steady_state(params, Inputs.rest(3))
+    state["fatigue"] = np.array([0.5, 0.99, 1.0])
+    share = system.work_fraction(state, params, u, 1.0)
+    rate = (1.0 - 0.99) / share[1]  # fatigue gained per minute of work
+    assert share[0] == 1.0 and 0.0 < share[1] < 1.0 and share[2] == 0.0
+    assert 0.5 + rate < 1.0  # the first subject does not reach exhaustion within the step
+    after = system.step(state, params, u, 1.0)
+    assert after["fatigue"][1] == pytest.approx(1.0, abs=1e-12)  # lands on exhaustion
+    assert after["fatigue"][0] == pytest.approx(0.5 + rate, rel=1e-9)
+    assert system.evaluate(after, params, u).sig["exercise_on"][1] == 0.0  # and stops working there
