@@ -18,7 +18,7 @@ import pandas as pd
 from eihlab._random import standard_normals
 from eihlab.engine.jax_backend import JaxStepper
 from eihlab.errors import InputError
-from eihlab.model import periphery, system
+from eihlab.model import system
 from eihlab.model.inputs import Inputs
 from eihlab.population.cohort import CohortDraw
 from eihlab.protocol.qst import PROBES, NoiseStream, ProbeContext, draws_per_measure, unit_of
@@ -41,12 +41,9 @@ def _slice(draw: CohortDraw, lo: int, hi: int) -> tuple[np.ndarray, dict[str, np
     return draw.subject_ids[lo:hi], {k: v[lo:hi] for k, v in draw.params.items()}
 
 
-def _exhaustion_stretch(
-    bout: Bout, state: system.State, params: dict[str, np.ndarray], inputs: Inputs, gains: Perturbation
-) -> np.ndarray:
+def _exhaustion_stretch(bout: Bout, state: system.State, params: dict[str, np.ndarray], inputs: Inputs) -> np.ndarray:
     """Per-subject time-stretch of a bout held to exhaustion: ``ET_i / nominal duration``."""
-    ctx = system.evaluate(state, params, inputs, gains.edges, gains.nodes)
-    rate = periphery.endurance_rate(ctx, np.ones(inputs.n))
+    rate = system.endurance_rate(state, params, inputs)
     with np.errstate(divide="ignore"):
         et = (1.0 - state["fatigue"]) / rate
     nominal = bout.t1 - bout.t0
@@ -162,7 +159,7 @@ def simulate_chunk(
         if bout is not None and bout.to_exhaustion:
             key = id(bout)
             if key not in stretch:
-                stretch[key] = _exhaustion_stretch(bout, engine.host(state), params, inputs, g)
+                stretch[key] = _exhaustion_stretch(bout, engine.host(state), params, inputs)
             dt_eff = dt * stretch[key]
         state = engine.step(state, params, inputs, dt_eff, g.edges, g.nodes)
     state = engine.host(state)

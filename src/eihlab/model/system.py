@@ -79,9 +79,17 @@ def work_fraction(
     step edge, an error of first order in the step; with it the step lands on exhaustion exactly. 1 for a
     subject who does not reach exhaustion within the step (or is at rest), 0 for one already exhausted.
     """
-    ctx = _context(state, params, inputs, edge_gain, node_gain)
-    rate = ctx.g("EX3") * periphery.endurance_rate(ctx, np.ones(inputs.n)) * xp.asarray(dt_min, dtype=float)
+    gain = (edge_gain or {}).get("EX3", 1.0)
+    rate = gain * endurance_rate(state, params, inputs) * xp.asarray(dt_min, dtype=float)
     return xp.asarray(xp.clip((1.0 - state["fatigue"]) / xp.maximum(rate, 1e-300), 0.0, 1.0))
+
+
+def endurance_rate(state: State, params: Params, inputs: Inputs) -> np.ndarray:
+    """Fatigue gained per minute of the current exercise, ``1 / ET(I)`` (:func:`periphery.endurance_rate`).
+
+    Needs no evaluation of the model: only the inputs (an absolute dose made relative to fitness) and parameters.
+    """
+    return periphery.endurance_rate(_context(state, params, inputs, None, None), np.ones(inputs.n))
 
 
 def advance(state: State, ctx: Context, dt_min: np.ndarray | float, ctx_end: Context | None = None) -> State:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from eihlab.engine.simulate import Perturbation, _exhaustion_stretch
+from eihlab.engine.simulate import _exhaustion_stretch
 from eihlab.model import system
 from eihlab.model.inputs import Inputs
 from eihlab.protocol.events import Event
@@ -29,7 +29,6 @@ ArmValues = dict[tuple[float, int], np.ndarray]
 """Noise-free values of one arm: ``(probe time, index of the measure among that time's measures) -> (n,)`` array
 (probe events at the same time are counted in the schedule's order)."""
 
-_NO_GAINS = Perturbation({}, {})
 SESSION_DRAWS = 5
 """Session normals per subject and arm (as :data:`eihlab.engine.simulate._SESSION_DRAWS`)."""
 
@@ -118,7 +117,7 @@ def _one_arm(
         dt_eff: np.ndarray | float = dt
         if bout is not None and bout.to_exhaustion:
             if id(bout) not in stretch:
-                stretch[id(bout)] = _exhaustion_stretch(bout, state, params, inputs, _NO_GAINS)
+                stretch[id(bout)] = _exhaustion_stretch(bout, state, params, inputs)
             dt_eff = dt * stretch[id(bout)]
         state = system.step(state, params, inputs, dt_eff)
     system.check_finite(state, f"t = {schedule.end:g} min")
