@@ -29,7 +29,7 @@ FILES = sorted(LIBRARY.glob("*.yaml"))
 FINDINGS = Path(__file__).resolve().parents[2] / "shared/spec/findings.yaml"
 SPECIES_WITH_FILES = {"human", "rat", "mouse", "cat"}
 KINDS_WITH_FILES = {"empirical", "mechanism"}
-RODENT_ONLY_MEASURES = {"von_frey", "hargreaves"}
+RODENT_ONLY_MEASURES = {"von_frey", "hargreaves", "paw_pressure"}
 
 
 def _load(path: Path) -> Experiment:

@@ -232,9 +232,10 @@ def test_probe_values_stay_within_device_ranges(seed: int) -> None:
         "pain_rating": (0.0, 100.0),
         "von_frey": (0.0, float(FILAMENTS_G["rat"][-1]) * 10 ** (2.1 * 0.224)),  # Dixon k ≤ 2.1 above the top
         "hargreaves": (0.0, 20.0),
+        "paw_pressure": (0.0, 250.0),
     }
     for measure, (lo, hi) in ranges.items():
-        species = "rat" if measure in ("von_frey", "hargreaves") else "human"
+        species = "rat" if measure in ("von_frey", "hargreaves", "paw_pressure") else "human"
         site = "hind_paw_left" if species == "rat" else "quadriceps_right"
         draws = draws_per_measure(Measure(measure=measure, site=site, trials=2))
         pc = ProbeContext(ctx, species, rng.standard_normal((n, 5)), NoiseStream(rng.standard_normal((n, draws))))
@@ -308,3 +309,41 @@ def test_a_step_lands_on_exhaustion_and_the_work_stops_there() -> None:
     assert after["fatigue"][1] == pytest.approx(1.0, abs=1e-12)  # lands on exhaustion
     assert after["fatigue"][0] == pytest.approx(0.5 + rate, rel=1e-9)
     assert system.evaluate(after, params, u).sig["exercise_on"][1] == 0.0  # and stops working there
+
+
+def test_m2_shift_repolarises_injury_recruited_m1_macrophages() -> None:
+    """SP13c: with an M2 excess the M1 target keeps a smaller share of the injury's M1 excess; none without injury."""
+    params = system.default_parameters(1)
+    state = system.initial_state(1)
+    injured = Inputs.rest(1)
+    injured.injury_central = np.full(1, 1.0)
+
+    def m1_target(m2: float, inputs: Inputs, gains: dict[str, np.ndarray] | None = None) -> float:
+        s = {**state, "macrophage_m2": np.full(1, m2)}
+        return float(np.asarray(system.evaluate(s, params, inputs, gains).targets["macrophage_m1"][0])[0])
+
+    excess_plain = m1_target(1.0, injured) - 1.0
+    excess_shifted = m1_target(1.6, injured) - 1.0
+    assert excess_plain > 0.5
+    assert excess_shifted == pytest.approx(excess_plain / (1.0 + params["k_m2_repolarisation"][0] * 0.6))
+    assert m1_target(1.6, injured, {"SP13c": np.zeros(1)}) == pytest.approx(excess_plain + 1.0)
+    assert m1_target(1.6, Inputs.rest(1)) == pytest.approx(1.0)
+
+
+def test_paw_pressure_reads_the_pressure_percept_in_grams() -> None:
+    """Randall-Selitto: naive rat near paw_pressure_rat_g (+ ramp × reaction time), censored at the cut-off."""
+    from eihlab.protocol.events import Measure
+    from eihlab.protocol.qst import PAW_PRESSURE_RAMP_G_S, PROBES, NoiseStream, ProbeContext, draws_per_measure
+
+    n = 3
+    params = system.default_parameters(n)
+    ctx = system.evaluate(system.steady_state(params, Inputs.rest(n)), params, Inputs.rest(n))
+    m = Measure(measure="paw_pressure", site="hind_paw_right", trials=2)
+    zeros = NoiseStream(np.zeros((n, draws_per_measure(m))))
+    values, censored = PROBES["paw_pressure"](ProbeContext(ctx, "rat", np.zeros((n, 5)), zeros), m)
+    expected = params["paw_pressure_rat_g"][0] + PAW_PRESSURE_RAMP_G_S * params["reaction_time_s"][0]
+    assert np.allclose(values, expected, rtol=1e-6) and not censored.any()
+    low_cutoff = Measure(measure="paw_pressure", site="hind_paw_right", trials=2, cutoff=50.0)
+    zeros = NoiseStream(np.zeros((n, draws_per_measure(low_cutoff))))
+    values, censored = PROBES["paw_pressure"](ProbeContext(ctx, "rat", np.zeros((n, 5)), zeros), low_cutoff)
+    assert np.allclose(values, 50.0) and censored.all()

@@ -88,6 +88,15 @@ MODALITIES: dict[str, Modality] = {
             "von Frey up-down: X/O sequence (column sequence) and final filament (value); Chaplan/Dixon",
         ),
         Modality(
+            "paw_pressure",
+            ("force",),
+            +1,
+            0.0,
+            None,
+            "rodent paw-pressure (Randall-Selitto) withdrawal threshold",
+            default_cutoff=250.0,
+        ),
+        Modality(
             "hargreaves", ("time",), +1, 0.0, None, "Hargreaves withdrawal latency", latency=True, default_cutoff=20.0
         ),
         Modality("tail_flick", ("time",), +1, 0.0, None, "tail-flick latency", latency=True, default_cutoff=10.0),
@@ -127,6 +136,8 @@ _ALIASES = {
     "von_frey_updown": "von_frey_seq",
     "up_down": "von_frey_seq",
     "plantar": "hargreaves",
+    "randall_selitto": "paw_pressure",
+    "paw_pressure_test": "paw_pressure",
     "tailflick": "tail_flick",
 }
 _LOOKUP = {name.lower(): name for name in MODALITIES} | _ALIASES

@@ -96,6 +96,15 @@ EDGES = (
         "T1",
         ("[62]", "[64]"),
     ),
+    Edge(
+        "SC12c",
+        "hyperalgesic_priming",
+        "RVM_NR1p",
+        +1,
+        "triggered priming keeps NR1 phosphorylated (lasting widespread hyperalgesia)",
+        "T2",
+        ("[63]", "[64]", "doi:10.1002/mus.1007"),
+    ),
     Edge("SC13", "MCS", "PAG_Glu", +1, "motor cortex stimulation activates PAG Glu neurons", "T0", ("[22]",)),
     Edge("SC14", "MCS", "PAG_GABA", -1, "motor cortex stimulation suppresses PAG GABA neurons", "T0", ("[22]",)),
     Edge("SC14b", "PAG_GABA", "PAG_Glu", -1, "GABAergic control of PAG output [X]", "T0", ("[22]", "[X]")),
@@ -408,7 +417,10 @@ def dynamics(ctx: Context) -> None:
     # only *continuous* input phosphorylates NR1 (§4.6): a brief supramaximal burst (Wingate) does not
     ctx.relax("barrage_avg", barrage, p["tau_barrage"])
     excess = xp.maximum(s["barrage_avg"] - p["nr1_threshold"], 0.0)
-    nr1_target = excess / (excess + p["nr1_half"]) + u.drug_level("nr1_vector")
+    # triggered hyperalgesic priming keeps RVM NR1 phosphorylated for weeks (SC12c: Da Silva 2010 [63], RVM
+    # NMDA receptors maintain the acid model's hyperalgesia; [64]: p-NR1 rises after fatigue + acid)
+    maintained = ctx.g("SC12c") * s["primed_sens"]
+    nr1_target = xp.minimum(excess / (excess + p["nr1_half"]) + maintained, 1.0) + u.drug_level("nr1_vector")
     nr1_target = ctx.node("RVM_NR1p") * nr1_target
     ctx.relax_asymmetric("nr1p", nr1_target, p["tau_nr1_rise"], p["tau_nr1"])
 

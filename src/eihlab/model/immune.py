@@ -8,7 +8,17 @@ Relaxation targets (τ in days; :math:`J` injury drive, :math:`L` training loads
 * M2 macrophages: :math:`1 + k_{M2}\,\hat L_\text{all}\,\mathrm{IL4}\,\beta_4` — exercise shifts macrophages
   to M2 (SP10, [43][46]) through IL-4 signalling, the canonical M2-polarising cytokine (doi:10.1038/nri3073);
   this is why blocking IL-4 abolishes low-intensity EIH (SP16).
-* IL-10: :math:`\mathrm{M2}` (SP11, [43]); M1 macrophages :math:`1 + k_J \hat J - k_{M1}\hat L_\text{all}` (SP13);
+* IL-10: :math:`\mathrm{M2}` (SP11, [43]).
+* M1 macrophages: :math:`1 + (k_J - k_{M1}\hat L_\text{all})\hat J / (1 + k_\text{rep}(\mathrm{M2}-1)_+)`.
+  Injury recruits macrophages (SP13b); training recruits fewer (SP13); and the IL-4-driven M2 milieu that
+  training builds repolarises the recruited cells (SP13c): macrophages are plastic and switch phenotype with
+  their cytokine environment, IL-4 turning classically activated (M1) cells into alternatively activated
+  (M2) ones (Stout et al. 2005, doi:10.4049/jimmunol.175.1.342; Sica & Mantovani 2012,
+  doi:10.1172/JCI59643). This is how exercise lowers M1 after nerve injury [46] and keeps SCI rats' DRG
+  macrophages near sham [44] — a phenotype shift of the same cells, not only fewer of them. Blocking IL-4
+  blocks the M2 rise and so this part of the M1 fall. Before SP13c the M1 fall was the SP13 term alone,
+  ``k_M1 L̂ Ĵ`` against an injury excess ``k_J Ĵ`` (k_M1 ≈ 0.5, k_J = 1.5, L̂ ≈ 0.4 for 20-30 min/day):
+  about 14 % of the excess, half the between-animal spread of M1.
 * pro-inflammatory IL-1β/IL-2/IL-6/TNF-α: :math:`(1 + k_J\hat J + k_{p}(\mathrm{M1}-1))/(1 + k_{10}(\mathrm{IL10}-1)_+)`
   (SP8, SP11b, [41][42]).
 * M2-derived opioid peptides at the injured nerve (a signal, no state):
@@ -33,6 +43,8 @@ from eihlab.model._elements import Edge, Node, Param, StateVar
 C = "immune"
 _CELIK = "doi:10.1172/jci.insight.133093"
 _PANNELL = "doi:10.1186/s12974-016-0735-z"
+_SICA = "doi:10.1172/JCI59643"
+_STOUT = "doi:10.4049/jimmunol.175.1.342"
 A = "assumed: scale chosen so that regular exercise reverses injury-induced changes within 2-5 weeks; to be calibrated"
 
 NODES = (
@@ -81,6 +93,15 @@ EDGES = (
     ),
     Edge("SP13", "training_load", "macrophage_M1", -1, "regular exercise", "T3", ("[44]", "[46]")),
     Edge(
+        "SP13c",
+        "macrophage_M2",
+        "macrophage_M1",
+        -1,
+        "the IL-4-driven M2 shift repolarises injury-recruited M1 macrophages (phenotype switch, not extra cells)",
+        "T3",
+        ("[44]", "[46]", _SICA, _STOUT),
+    ),
+    Edge(
         "SP15", "training_load", "IL4", +1, "2 wk low-intensity treadmill restores IL-4, IL-1ra, IL-5", "T3", ("[46]",)
     ),
     Edge("SP15b", "injury", "IL4", -1, "nerve injury lowers IL-4, IL-1ra, IL-5", "T3", ("[46]",)),
@@ -117,6 +138,20 @@ PARAMETERS = (
     Param("k_load_m2", 1.5, "1", 0.0, 4.0, "[43][46]", "M2 rise with training", 0.3, C),
     Param("k_injury_m1", 1.5, "1", 0.0, 4.0, "[44]", "M1 rise after injury", 0.3, C),
     Param("k_load_m1", 0.6, "1", 0.0, 0.9, "[44][46]", "fractional M1 fall with training", 0.3, C),
+    Param(
+        "k_m2_repolarisation",
+        1.5,
+        "1",
+        0.0,
+        4.0,
+        f"{_SICA}, {_STOUT} (macrophages switch phenotype with their cytokine milieu: IL-4 turns M1 into M2); "
+        "[44][46] (exercise shifts nerve-injury macrophages from M1 to M2 and keeps SCI rats' M1 near sham). "
+        "Size assumed: with the M2 excess of 0.6-0.7 that 2-4 weeks of low-intensity running produce here, "
+        "about half of the injury-recruited M1 excess is repolarised",
+        "fractional repolarisation of injury-recruited M1 macrophages per unit M2 excess",
+        0.3,
+        C,
+    ),
     Param("k_injury_proinflammatory", 1.0, "1", 0.0, 4.0, "[41][42]", "pro-inflammatory rise with injury", 0.3, C),
     Param("k_m1_proinflammatory", 0.5, "1", 0.0, 2.0, "[44]", "pro-inflammatory secretion per M1 excess", 0.3, C),
     Param(
@@ -177,10 +212,13 @@ def dynamics(ctx: Context) -> None:
     ctx.relax("macrophage_m2", ctx.node("macrophage_M2") * m2, tm)
     ctx.relax("il10", ctx.node("IL10") * (1.0 + ctx.g("SP11") * (s["macrophage_m2"] - 1.0)), tc)
     ctx.signal("il10_signal", s["il10"] * il10_free)
-    m1 = xp.maximum(
-        1.0 + ctx.g("SP13b") * p["k_injury_m1"] * injury - ctx.g("SP13") * p["k_load_m1"] * all_ * injury, 0.0
+    # injury-recruited macrophages, fewer with training (SP13), of which the share repolarised to M2 by the
+    # exercise-driven IL-4/M2 milieu is no longer M1 (SP13c; macrophage plasticity, doi:10.1172/JCI59643)
+    recruited = xp.maximum(
+        ctx.g("SP13b") * p["k_injury_m1"] * injury - ctx.g("SP13") * p["k_load_m1"] * all_ * injury, 0.0
     )
-    ctx.relax("macrophage_m1", ctx.node("macrophage_M1") * m1, tm)
+    repolarised = 1.0 + ctx.g("SP13c") * p["k_m2_repolarisation"] * xp.maximum(s["macrophage_m2"] - 1.0, 0.0)
+    ctx.relax("macrophage_m1", ctx.node("macrophage_M1") * (1.0 + recruited / repolarised), tm)
     pro = (
         1.0
         + ctx.g("SP8") * p["k_injury_proinflammatory"] * injury

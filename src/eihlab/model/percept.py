@@ -14,7 +14,7 @@ site, and the discriminator term :math:`\delta` = :math:`(d - d_0)` (MD weight) 
 stimuli and :math:`-(v - v_0)` (VM weight) for heat and cold (§4.2). A threshold is where the stimulus
 drive times G reaches the subject's criterion:
 
-* pressure and von Frey force (drive ∝ force): :math:`\theta = \theta_0 / G`;
+* pressure, rodent paw pressure (Randall-Selitto) and von Frey force (drive ∝ force): :math:`\theta = \theta_0 / G`;
 * electrical current (Aδ): :math:`\theta = \theta_0 / G`;
 * heat (drive :math:`e^{(T - T_0)/k_T}`): :math:`\theta = \theta_0 - k_T \ln G`; cold mirrors it.
 
@@ -270,6 +270,45 @@ PARAMETERS = (
         "qst_conventions §4.1 (mouse filaments 0.02-4 g)",
         "naive mouse 50 % von Frey threshold",
         0.3,
+        C,
+    ),
+    Param(
+        "paw_pressure_rat_g",
+        100.0,
+        "g",
+        40.0,
+        250.0,
+        "assumed: naive rat Randall-Selitto (paw-pressure) withdrawal thresholds of roughly 60-150 g on "
+        "Ugo Basile or digital analgesy-meters, well below the usual 250-300 g cut-off (bio-protocol "
+        "Randall-Selitto protocols, 300 g maximum [read]); the baseline falls over the first days of "
+        "handling and stabilises by the third (Taiwo et al. 1989, Brain Res 487:148, PMID 2752281 [read])",
+        "naive rat paw-pressure (Randall-Selitto) withdrawal threshold (between-rat CV assumed ≈ 10 % in "
+        "habituated rats)",
+        0.1,
+        C,
+    ),
+    Param(
+        "paw_pressure_mouse_g",
+        30.0,
+        "g",
+        10.0,
+        100.0,
+        "assumed: mouse paw thresholds about a third of the rat's (paw area and body mass); the test is "
+        "rarely used on mouse paws because of the restraint it needs",
+        "naive mouse paw-pressure withdrawal threshold",
+        0.2,
+        C,
+    ),
+    Param(
+        "paw_pressure_trial_cv",
+        0.1,
+        "1",
+        0.0,
+        0.4,
+        "assumed: Randall-Selitto trials vary more than human algometry (restrained animal, visual end point); "
+        "about 10 % per trial",
+        "trial-to-trial noise of the paw-pressure threshold (CV)",
+        0.0,
         C,
     ),
     Param(

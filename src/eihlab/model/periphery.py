@@ -383,8 +383,11 @@ def _inflammatory_factor(ctx: Context) -> np.ndarray:
 def dynamics(ctx: Context) -> None:
     """Afferent drives, fatigue, exercise-evoked nociception and peripheral sensitisation."""
     s, p, u = ctx.s, ctx.p, ctx.u
-    # work stops at exhaustion; on the engine's grid, a subject who reaches it within a step works its share
-    still_able = xp.where(s["fatigue"] < 1.0, 1.0, 0.0) if u.work_fraction is None else u.work_fraction
+    # work stops at exhaustion; on the engine's grid, a subject who reaches it within a step works its share.
+    # The ODE's switch is written to be constant at rest, so that a simulator that root-finds on it (CVODE in
+    # libRoadRunner) does not chase fatigue recovering from exactly 1 after the bout (it gave up there).
+    switch = xp.where(u.exercising * (1.0 - s["fatigue"]) > 0.0, 1.0, 0.0)
+    still_able = switch if u.work_fraction is None else u.work_fraction
     on = u.exercising * still_able
     active_on = on * u.active
     ctx.signal("exercise_on", on)

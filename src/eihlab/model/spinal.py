@@ -11,16 +11,31 @@ r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
 * Segmental wind-up :math:`w_r` rises within a minute towards :math:`k_w` times the movement-evoked pain
   of region r (loading a sensitised region; SP1) and fades over ~15 min; it raises the transmission gain at
   the region's segments.
-* Hyperalgesic priming :math:`\pi`: a nociceptive barrage (acid, injury) arriving while RVM NR1 is
-  phosphorylated leaves a trace that decays over days (T2; [62][64]):
-  :math:`\dot\pi = r(1 - \pi/\pi_\max) - \pi/\tau_\pi` with :math:`r = k_\pi\,b\,N`; the ceiling bounds the trace,
-  not the rate at which it builds.
+* Hyperalgesic priming and its triggering (the two-hit acid model of chronic muscle pain: Sluka 2001,
+  doi:10.1002/mus.1007; fatigue-enhanced hyperalgesia, Sluka 2012, doi:10.1016/j.pain.2012.04.005 and
+  [62][64]). The first insult primes, the second triggers:
+
+  - latent priming :math:`\pi \in [0, 1]`: a nociceptive barrage (acid, exercise-evoked) arriving while RVM
+    NR1 is phosphorylated leaves a trace that decays over days (second acid injections 2-5 d apart give
+    lasting hyperalgesia, 10 d apart do not): :math:`\dot\pi = r(1 - \pi) - \pi/\tau_\pi`, :math:`r = k_\pi\,b\,N`.
+    Priming is silent: by itself it does not change thresholds (a fatiguing bout followed by neutral saline,
+    or years of exercise-evoked barrage in trained neuropathic rats, leave no hyperalgesia);
+  - the primed state becomes available to a trigger only after it has matured, :math:`\pi_m` following
+    :math:`\pi` with :math:`\tau_m` of hours (priming needs new protein synthesis; a single acid injection,
+    whose load clears within an hour, therefore primes but does not trigger itself);
+  - a later low-pH muscle input (intramuscular acid, sensed by ASIC3; after a fatiguing run even pH 5 does,
+    Yokoyama 2007, doi:10.1016/j.jpain.2007.05.008) triggers the expressed, lasting state
+    :math:`\dot\mu = k_\mu\,A\,\pi_m (1 - \mu)/\rho - \mu/\tau_\mu`, which lasts
+    weeks and is maintained centrally: it keeps RVM NR1 phosphorylated (:mod:`eihlab.model.descending`; Da
+    Silva 2010, [63]) and adds :math:`k_\pi \mu` to dorsal-horn excitability. Muscle IL-10 from M2 macrophages
+    of physically active animals opposes both priming and trigger, dividing their rates by
+    :math:`\rho = 1 + k_{10,\pi}(\text{IL10}-1)_+` (Leung 2016, doi:10.1097/j.pain.0000000000000394).
 * Latent central sensitisation :math:`\lambda` (dorsal-horn excitability: AMPA, TLR-4, P2X4 phosphorylation;
   SP5-SP7) relaxes (τ ≈ 2 d) to :math:`[\sigma_c + k_J J + k_p(\text{pro}-1) + k_{M1}(\text{M1}-1)
   + k_{10}(1-\text{IL10})_+ + k_4(1-\text{IL4})_+]_+`, where :math:`\sigma_c` is the condition's central
   sensitisation: a fall of IL-10/IL-4 below healthy removes their anti-inflammatory restraint.
 * Expressed central sensitisation :math:`\sigma` (what percepts see) follows within minutes
-  :math:`[\lambda + k_\pi\pi - (k_{10}(\text{IL10}-1)_+ + k_4(\text{IL4}-1)_+)/(1 + c_\text{nal})]_+`: a rise of
+  :math:`[\lambda + k_\pi\mu - (k_{10}(\text{IL10}-1)_+ + k_4(\text{IL4}-1)_+)/(1 + c_\text{nal})]_+`: a rise of
   IL-10/IL-4 above healthy relieves allodynia through opioid release — IL-10 makes spinal microglia express
   β-endorphin (Wu et al. 2018, doi:10.1016/j.bbi.2018.06.015: naloxone, CTAP or β-endorphin antiserum
   completely block spinal IL-10 anti-allodynia, separately from its anti-neuroinflammatory action), IL-4
@@ -40,6 +55,9 @@ C = "spinal"
 _WU = "doi:10.1016/j.bbi.2018.06.015"
 _CELIK = "doi:10.1172/jci.insight.133093"
 _CORDER = "doi:10.1126/science.1232430"
+_SLUKA2001 = "doi:10.1002/mus.1007"
+_SLUKA2012 = "doi:10.1016/j.pain.2012.04.005"
+_LEUNG = "doi:10.1097/j.pain.0000000000000394"
 A = "assumed: scale chosen so that the review's directions hold; to be calibrated (issue 3)"
 
 NODES = (
@@ -95,7 +113,33 @@ EDGES = (
         "T2",
         ("[62]", "[64]"),
     ),
-    Edge("SP19", "hyperalgesic_priming", "DH_neuron_excitability", +1, "primed sensitisation", "T2", ("[62]", "[64]")),
+    Edge(
+        "SP19",
+        "hyperalgesic_priming",
+        "DH_neuron_excitability",
+        +1,
+        "triggered (expressed) priming sensitises",
+        "T2",
+        ("[62]", "[64]"),
+    ),
+    Edge(
+        "SP23",
+        "acid_injection",
+        "hyperalgesic_priming",
+        +1,
+        "a low-pH muscle insult triggers the primed state into lasting hyperalgesia",
+        "T2",
+        ("[62]", "[64]", _SLUKA2001),
+    ),
+    Edge(
+        "SP24",
+        "IL10",
+        "hyperalgesic_priming",
+        -1,
+        "muscle IL-10 (M2 macrophages of active animals) opposes priming and its triggering",
+        "T3",
+        ("[43]", _LEUNG),
+    ),
     Edge(
         "SP22",
         "naloxone",
@@ -213,13 +257,15 @@ PARAMETERS = (
     ),
     Param(
         "k_priming_rate",
-        2e-4,
+        0.3,
         "1/min",
         0.0,
-        0.05,
-        "assumed: to be calibrated; [62][64]: acid into a fatigued muscle gives hyperalgesia lasting days, which "
-        "needs ≈ 0.02 (then trained neuropathic rats prime themselves from their exercise-evoked barrage)",
-        "priming per minute of nociception during NR1 facilitation",
+        1.0,
+        f"{_SLUKA2001}; [62]: one pH 4 injection or one fatiguing bout primes (a later pH 4 or pH 5 injection then "
+        "gives lasting hyperalgesia); assumed scale: one pH 4 injection or a 2-h fatiguing run brings a mouse "
+        "near the ceiling. Priming is latent, so trained neuropathic rats that prime themselves from their "
+        "exercise-evoked barrage stay unaffected unless a low-pH insult follows",
+        "latent priming per minute of nociceptive barrage during NR1 facilitation",
         0.3,
         C,
     ),
@@ -229,12 +275,76 @@ PARAMETERS = (
         "min",
         1440.0,
         20160.0,
-        "[62][64]: activity-induced hyperalgesia lasts days",
-        "decay of hyperalgesic priming",
+        f"{_SLUKA2001}: a second acid injection 2-5 d after the first gives lasting hyperalgesia, 10 d after "
+        "does not; [62][64]",
+        "decay of latent hyperalgesic priming",
         0.0,
         C,
     ),
-    Param("k_priming_cs", 1.0, "1", 0.0, 3.0, A, "central sensitisation per unit priming", 0.3, C),
+    Param(
+        "tau_priming_maturation",
+        360.0,
+        "min",
+        30.0,
+        1440.0,
+        f"assumed: priming needs new protein synthesis over hours; {_SLUKA2001}: a single acid injection gives "
+        "only transient hyperalgesia (it primes but does not trigger itself), a 2-h fatiguing run followed by "
+        f"acid does ([62], {_SLUKA2012})",
+        "time for latent priming to become available to a trigger",
+        0.0,
+        C,
+    ),
+    Param(
+        "k_priming_trigger",
+        0.1,
+        "1/min",
+        0.0,
+        0.5,
+        f"{_SLUKA2001}; [62]: the second pH 4 (or a pH 5 after fatigue) injection gives lasting bilateral "
+        "hyperalgesia; assumed scale: a pH 5 injection (drive 2, cleared within ~1 h) into a fully primed "
+        "mouse triggers most of the maximal response",
+        "rate of triggering per unit low-pH drive and mature priming",
+        0.3,
+        C,
+    ),
+    Param(
+        "tau_primed_hyperalgesia",
+        40320.0,
+        "min",
+        4320.0,
+        60480.0,
+        f"{_SLUKA2001}: hyperalgesia after the second acid injection lasts about 4 weeks; Da Silva 2010 [63]: "
+        "maintained by RVM NMDA receptors",
+        "decay of triggered (expressed) priming",
+        0.0,
+        C,
+    ),
+    Param(
+        "k_il10_priming",
+        5.0,
+        "1",
+        0.0,
+        10.0,
+        f"{_LEUNG}: IL-10 from M2 muscle macrophages of physically active mice prevents the acid model's "
+        "hyperalgesia, and blocking muscle IL-10 restores it (assumed scale: a 50 % IL-10 excess slows priming "
+        "and triggering 3.5-fold)",
+        "relative fall of the priming and triggering rates per unit IL-10 excess",
+        0.3,
+        C,
+    ),
+    Param(
+        "k_priming_cs",
+        2.0,
+        "1",
+        0.0,
+        3.0,
+        f"assumed: {_SLUKA2001} reports a large bilateral fall of paw withdrawal thresholds after the second acid "
+        "injection; with the maintained NR1 facilitation, full triggered priming lowers a mechanical threshold by "
+        "~75 %",
+        "central sensitisation per unit triggered priming",
+        0.3,
+        C,
+    ),
     Param("k_microglia", 1.0, "1", 0.0, 3.0, A, "microglial activation per unit sensitisation", 0.2, C),
     Param(
         "tau_cs_expression",
@@ -256,7 +366,9 @@ sensitisation → exercise pain → NR1 → priming loop bounded)."""
 STATES = (
     StateVar("gate", "gate_cell", "1", 0.0, "segmental gate inhibition (per region)", per_region=True),
     StateVar("windup", "T_cell", "1", 0.0, "segmental wind-up from movement-evoked pain (per region)", per_region=True),
-    StateVar("priming", "hyperalgesic_priming", "1", 0.0, "hyperalgesic priming"),
+    StateVar("priming", "hyperalgesic_priming", "1", 0.0, "latent hyperalgesic priming (0-1)"),
+    StateVar("priming_mature", "hyperalgesic_priming", "1", 0.0, "latent priming available to a trigger (0-1)"),
+    StateVar("primed_sens", "hyperalgesic_priming", "1", 0.0, "triggered priming: lasting hyperalgesia (0-1)"),
     StateVar("latent_sens", "DH_neuron_excitability", "1", 0.0, "latent central sensitisation (0 = healthy)"),
     StateVar("central_sens", "DH_neuron_excitability", "1", 0.0, "expressed central sensitisation (0 = healthy)"),
     StateVar("microglia", "microglia", "1", 1.0, "microglial activation, relative"),
@@ -278,11 +390,19 @@ def dynamics(ctx: Context) -> None:
     acid_total = acid.sum(axis=-1) if acid.ndim > 1 else xp.broadcast_to(acid, (u.n,))
     barrage = acid_total + ctx.sig["exercise_nociception"]
     ctx.signal("nociceptive_barrage", barrage)
-    # d(priming)/dt = r (1 - priming/MAX) - priming/tau with r = k * barrage * NR1p, written in relaxation form
-    # (1/tau_eff = r/MAX + 1/tau, target r tau_eff): the ceiling bounds the trace, not its rate of build-up
-    rate = ctx.g("SP18") * p["k_priming_rate"] * barrage * s["nr1p"]
-    tau_p = 1.0 / (rate / MAX_SENSITISATION + 1.0 / p["tau_priming"])
-    ctx.relax("priming", rate * tau_p, tau_p)
+    # latent priming: d(priming)/dt = r (1 - priming) - priming/tau with r = k * barrage * NR1p, written in
+    # relaxation form (1/tau_eff = r + 1/tau, target r tau_eff): the ceiling bounds the trace, not its build-up
+    # IL-10 from M2 macrophages of active animals opposes both the priming and its triggering (SP24)
+    node = ctx.node("hyperalgesic_priming")
+    il10_restraint = 1.0 + ctx.g("SP24") * p["k_il10_priming"] * xp.maximum(ctx.sig["il10_signal"] - 1.0, 0.0)
+    rate = ctx.g("SP18") * p["k_priming_rate"] * barrage * s["nr1p"] / il10_restraint
+    tau_p = 1.0 / (rate + 1.0 / p["tau_priming"])
+    ctx.relax("priming", node * rate * tau_p, tau_p)
+    ctx.relax("priming_mature", s["priming"], p["tau_priming_maturation"])
+    # a low-pH muscle insult triggers the mature priming into lasting hyperalgesia
+    trigger = ctx.g("SP23") * p["k_priming_trigger"] * acid_total * s["priming_mature"] / il10_restraint
+    tau_t = 1.0 / (trigger + 1.0 / p["tau_primed_hyperalgesia"])
+    ctx.relax("primed_sens", node * trigger * tau_t, tau_t)
     injury = ctx.sig["injury_level"]
     sens = (
         p["cs_condition"]
@@ -304,8 +424,8 @@ def dynamics(ctx: Context) -> None:
     # the opioid-mediated relief masks the latent sensitisation and is reversed by naloxone within minutes
     # (latent sensitisation held in remission by μ-opioid tone, Corder 2013, doi:10.1126/science.1232430)
     blocker = ctx.g("SP22") * (u.drug_level("naloxone") + u.drug_level("naltrexone"))
-    # priming is itself a trace with its own time course (hours to days, [62][64]); it is expressed directly
-    primed = ctx.g("SP19") * p["k_priming_cs"] * s["priming"]
+    # triggered priming is expressed (weeks, [62][64]); latent priming is silent
+    primed = ctx.g("SP19") * p["k_priming_cs"] * s["primed_sens"]
     expressed = xp.clip(s["latent_sens"] + primed - relief / (1.0 + blocker), 0.0, MAX_SENSITISATION)
     ctx.relax("central_sens", expressed, p["tau_cs_expression"])
     ctx.relax("microglia", 1.0 + ctx.g("SP7") * p["k_microglia"] * s["central_sens"], p["tau_central_sens"])

@@ -163,6 +163,7 @@ MEASURES = (
     "CPM",
     "von_frey",
     "hargreaves",
+    "paw_pressure",
     "readout",
 )
 
@@ -180,7 +181,8 @@ class Measure(_Strict):
 
     Defaults follow ``qst_conventions.md``: PPT 1 cm² probe at 30 kPa/s with a 1000 kPa cut-off; thermal
     ramps from 32 °C at 1 °C/s with cut-offs 50/0 °C; cold pressor at 2 °C capped at 180 s; Hargreaves
-    cut-off 20 s; von Frey filaments of the species' usual set.
+    cut-off 20 s; rodent paw pressure (Randall-Selitto) at 16 g/s with a 250 g cut-off; von Frey filaments of
+    the species' usual set.
     """
 
     measure: Annotated[str, _one_of(MEASURES, "measure")]

@@ -50,6 +50,7 @@ UNITS = {
     "temporal_summation": "VAS 0-100",
     "von_frey": "g",
     "hargreaves": "s",
+    "paw_pressure": "g",
 }
 
 
@@ -345,6 +346,39 @@ def hargreaves(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
     return np.minimum(value, cutoff), value >= cutoff
 
 
+PAW_PRESSURE_RAMP_G_S = 16.0
+"""Force ramp of the paw-pressure test (g/s); assumed: the constant-rate ramp of a bench analgesy-meter is of
+the order of 10-30 g/s, so a naive rat withdraws after several seconds."""
+PAW_PRESSURE_CUTOFF_G = 250.0
+"""Default safety cut-off of the paw-pressure test (g); 250-300 g is usual (300 g in bio-protocol
+Randall-Selitto protocols) to avoid tissue damage."""
+
+
+def paw_pressure(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
+    """Rodent paw-pressure (Randall-Selitto) withdrawal threshold (g).
+
+    A force rising at a constant rate (default :data:`PAW_PRESSURE_RAMP_G_S`) is applied through a blunt cone
+    to the paw until the animal withdraws or struggles; the threshold is the force at that moment, clipped at
+    the cut-off (default :data:`PAW_PRESSURE_CUTOFF_G`). Unlike von Frey (punctate, cutaneous, capped by its
+    filament set at 15 g in rats) it presses deep tissue with forces well above a naive rat's von Frey
+    ceiling, so analgesia in healthy animals is measurable; it reads the model's pressure percept (the same
+    mechanical gain as human algometry: drive ∝ force, threshold = θ₀/G).
+    """
+    site = _site(pc, m)
+    ps = percept_state(pc.ctx, site)
+    p = pc.p
+    lg = log_gain(ps, p, reference_levels(), "pressure")
+    base = p["paw_pressure_rat_g"] if pc.species == "rat" else p["paw_pressure_mouse_g"]
+    true = base * np.exp(-lg) * np.exp(p["session_noise_cv"] * pc.session[:, 0])
+    ramp = m.ramp_rate or PAW_PRESSURE_RAMP_G_S
+    cutoff = m.cutoff or PAW_PRESSURE_CUTOFF_G
+    value = (
+        true[:, None] * np.exp(p["paw_pressure_trial_cv"][:, None] * _trials(pc, m))
+        + ramp * p["reaction_time_s"][:, None]
+    )
+    return np.minimum(value, cutoff), value >= cutoff
+
+
 def readout(pc: ProbeContext, m: Measure) -> tuple[Array, Array]:
     """A model quantity (state or signal), one value per subject (per-region states: mean over regions)."""
     name = m.quantity or ""
@@ -371,6 +405,7 @@ PROBES: dict[str, Callable[[ProbeContext, Measure], tuple[Array, Array]]] = {
     "CPM": cpm,
     "von_frey": von_frey,
     "hargreaves": hargreaves,
+    "paw_pressure": paw_pressure,
     "readout": readout,
 }
 
