@@ -27,3 +27,26 @@ def test_engine_benchmark_quick_json() -> None:
         # engine, LSODA, BDF and libRoadRunner all within the issue's 1e-3 of the rtol-1e-10 reference
         assert 0.0 <= r["max_rel_err"] <= 1e-3
     assert out["peak_mib_100k"] > 0
+
+
+def test_engine_lands_on_exhaustion_inside_a_bout() -> None:
+    """Subjects exhausted mid-step: the engine's probes stay within 5e-4 of LSODA (rtol 1e-10) at 0.5-min steps.
+
+    Subject 7 of the benchmark's acute cohort reaches exhaustion 17.65 min into the 30-min bout, inside a step;
+    driving that step with the time-averaged work gave 1.3e-3, ending its step at exhaustion gives 3.4e-4.
+    """
+    sys.path.insert(0, str(SCRIPT.parent))
+    import engine as bench  # the benchmark module
+    from eihlab.model import system
+
+    exp = bench.experiment("acute", 8)
+    sub = bench.subjects(exp, 8)
+    bout = sub.schedules[7].bouts[0]
+    left = system.minutes_to_exhaustion(
+        {k: v[7:8] for k, v in sub.start.items()},
+        {k: v[7:8] for k, v in sub.params.items()},
+        sub.schedules[7].inputs_at(bout.t0),
+    )
+    assert 0.0 < left[0] < bout.t1 - bout.t0 and (left[0] / 0.5) % 1 > 0.1  # exhausted inside a step
+    ref, _ = bench.scipy_run(sub, 8, "LSODA", bench.REF_RTOL, bench.REF_ATOL)
+    assert bench.max_rel(bench.engine_probes(exp, 8), ref) < 5e-4

@@ -347,3 +347,14 @@ def test_paw_pressure_reads_the_pressure_percept_in_grams() -> None:
     zeros = NoiseStream(np.zeros((n, draws_per_measure(low_cutoff))))
     values, censored = PROBES["paw_pressure"](ProbeContext(ctx, "rat", np.zeros((n, 5)), zeros), low_cutoff)
     assert np.allclose(values, 50.0) and censored.all()
+
+
+def test_exhaustion_clock_ends_a_step_at_exhaustion_and_catches_up() -> None:
+    from eihlab.engine.simulate import _ExhaustionClock
+
+    clock = _ExhaustionClock(0.0, np.array([0.7, 5.0, np.inf, 0.0]))
+    assert np.allclose(clock.step_lengths(0.0, 0.5), 0.5)
+    assert np.allclose(clock.step_lengths(0.5, 0.5), [0.2, 0.5, 0.5, 0.5])  # subject 0 stops at 0.7 min
+    assert np.allclose(clock.lag, [0.3, 0.0, 0.0, 0.0])
+    assert np.allclose(clock.step_lengths(1.0, 0.5), [0.8, 0.5, 0.5, 0.5])  # and catches up, exhausted
+    assert not clock.lag.any()

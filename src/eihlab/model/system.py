@@ -75,13 +75,24 @@ def work_fraction(
 
     Fatigue :math:`\phi` rises at the constant rate :math:`r = 1/ET(I)` while working, so a subject who reaches
     1 within the step works exactly this share of it; the step then drives the model with that share of the
-    exercise input (its time average over the step). Without it the switch at :math:`\phi = 1` would fall on a
-    step edge, an error of first order in the step; with it the step lands on exhaustion exactly. 1 for a
-    subject who does not reach exhaustion within the step (or is at rest), 0 for one already exhausted.
+    exercise input (its time average over the step), which is first order in the step. The engine avoids that
+    by ending a subject's step where it reaches exhaustion (:func:`minutes_to_exhaustion`,
+    :mod:`eihlab.engine.simulate`), so there this is 1 or 0; other callers of :func:`step` get the average.
+    1 for a subject who does not reach exhaustion within the step (or is at rest), 0 for one already exhausted.
+    """
+    remaining = minutes_to_exhaustion(state, params, inputs, edge_gain)
+    return xp.asarray(xp.clip(remaining / xp.maximum(xp.asarray(dt_min, dtype=float), 1e-300), 0.0, 1.0))
+
+
+def minutes_to_exhaustion(state: State, params: Params, inputs: Inputs, edge_gain: Gains | None = None) -> np.ndarray:
+    r"""Minutes of the current exercise each subject can still work, :math:`(1 - \phi)/(g_{EX3}\,r)`.
+
+    ``inf`` for a subject whose fatigue does not rise (:math:`r = 0`); 0 for one already exhausted.
     """
     gain = (edge_gain or {}).get("EX3", 1.0)
-    rate = gain * endurance_rate(state, params, inputs) * xp.asarray(dt_min, dtype=float)
-    return xp.asarray(xp.clip((1.0 - state["fatigue"]) / xp.maximum(rate, 1e-300), 0.0, 1.0))
+    rate = gain * endurance_rate(state, params, inputs)
+    with np.errstate(divide="ignore"):
+        return xp.asarray(xp.where(rate > 0, (1.0 - state["fatigue"]) / xp.maximum(rate, 1e-300), np.inf))
 
 
 def endurance_rate(state: State, params: Params, inputs: Inputs) -> np.ndarray:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from eihlab.engine.simulate import _exhaustion_stretch
+from eihlab.engine.simulate import NumpyStepper, Perturbation, walk
 from eihlab.model import system
 from eihlab.model.inputs import Inputs
 from eihlab.protocol.events import Event
@@ -107,21 +107,10 @@ def _one_arm(
     noise = NoiseStream(np.zeros((n, sum(draws_per_measure(m) for p in schedule.probes for m in p.measures))))
     probes = list(schedule.probes)
     values: ArmValues = {}
-    state = rest
-    stretch: dict[int, np.ndarray] = {}
-    for t, dt in schedule.grid():
-        inputs = schedule.inputs_at(t)
+
+    def at(t: float, state: system.State) -> None:
         if probes and probes[0].time <= t + 1e-9:
-            _take(t, probes, system.evaluate(state, params, inputs), species, session, noise, values)
-        bout = schedule.bout_at(t)
-        dt_eff: np.ndarray | float = dt
-        if bout is not None and bout.to_exhaustion:
-            if id(bout) not in stretch:
-                stretch[id(bout)] = _exhaustion_stretch(bout, state, params, inputs)
-            dt_eff = dt * stretch[id(bout)]
-        state = system.step(state, params, inputs, dt_eff)
-    system.check_finite(state, f"t = {schedule.end:g} min")
-    if probes:
-        ctx = system.evaluate(state, params, schedule.inputs_at(schedule.end))
-        _take(schedule.end, probes, ctx, species, session, noise, values)
+            _take(t, probes, system.evaluate(state, params, schedule.inputs_at(t)), species, session, noise, values)
+
+    walk(schedule, rest, params, NumpyStepper(), Perturbation({}, {}), at)
     return values
