@@ -191,7 +191,7 @@ def walk(
     held to exhaustion is stretched per subject (:func:`_exhaustion_stretch`). Returns the final state (host).
     """
     stretch: dict[int, np.ndarray] = {}
-    clocks: dict[int, _ExhaustionClock] = {}
+    clocks: dict[int, _ExhaustionClock | None] = {}  # None: nobody reaches exhaustion in the bout
     edges, nodes = gains.edges, gains.nodes
     for t, dt in schedule.grid():
         inputs = schedule.inputs_at(t)
@@ -203,15 +203,18 @@ def walk(
                 stretch[id(bout)] = _exhaustion_stretch(bout, engine.host(state), params, inputs, edges)
             dt_eff = dt * stretch[id(bout)]
         elif bout is not None:
-            clock = clocks.get(id(bout))
-            if clock is None:
+            if id(bout) not in clocks:
                 left = system.minutes_to_exhaustion(engine.host(state), params, inputs, edges)
-                clock = clocks[id(bout)] = _ExhaustionClock(t, left)
-            dt_eff = clock.step_lengths(t, dt)
+                clocks[id(bout)] = _ExhaustionClock(t, left) if np.any(left < bout.t1 - t) else None
+            clock = clocks[id(bout)]
+            if clock is not None:
+                dt_eff = clock.step_lengths(t, dt)
         state = engine.step(state, params, inputs, dt_eff, edges, nodes)
-        if bout is not None and not bout.to_exhaustion and t + dt >= bout.t1 - 1e-9 and clocks[id(bout)].lag.any():
-            # subjects who reached exhaustion in the bout's last step: the exhausted rest of it
-            state = engine.step(state, params, inputs, clocks[id(bout)].lag, edges, nodes)
+        if bout is not None and t + dt >= bout.t1 - 1e-9:
+            clock = clocks.get(id(bout))
+            if clock is not None and clock.lag.any():
+                # subjects who reached exhaustion in the bout's last step: the exhausted rest of it
+                state = engine.step(state, params, inputs, clock.lag, edges, nodes)
     state = engine.host(state)
     system.check_finite(state, f"t = {schedule.end:g} min")
     at(schedule.end, state)

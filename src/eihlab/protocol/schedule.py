@@ -38,10 +38,9 @@ from eihlab.protocol.physiology import SubjectPhysiology
 
 FINE_DT_MIN = 0.5
 """Step (min) while anything is applied. With the engine's second-order step (ETD2, see
-:func:`eihlab.model.system.advance`) the acute probe values of ``benchmarks/engine.py`` are within 2e-4 of an
-rtol-1e-10 LSODA reference for subjects who do not reach exhaustion inside a step (second order: 7e-4 at 1 min);
-a subject who does is driven by the step's average exercise input (:func:`eihlab.model.system.work_fraction`),
-first order, 1.3e-3 at this step and 5e-4 at 0.25 min for the worst of 8 subjects."""
+:func:`eihlab.model.system.advance`), and each subject's step ending where it reaches exhaustion
+(:mod:`eihlab.engine.simulate`), the acute probe values of ``benchmarks/engine.py`` are within 3.4e-4 of an
+rtol-1e-10 LSODA reference (worst of 20 subjects; 7.6e-4 at 1-min steps, 2.8e-3 at 2 min)."""
 MAX_DT_MIN = 1440.0
 """Largest step (min) between sessions."""
 GROWTH = 1.6
