@@ -69,7 +69,6 @@ def work_fraction(
     inputs: Inputs,
     dt_min: np.ndarray | float,
     edge_gain: Gains | None = None,
-    node_gain: Gains | None = None,
 ) -> np.ndarray:
     r"""Share of a step of ``dt_min`` that each subject works before exhaustion, :math:`\min((1-\phi)/(r\Delta t), 1)`.
 
@@ -220,9 +219,7 @@ def step(
     costs one but needs about 20 times more steps for the same accuracy around exercise bouts
     (``benchmarks/engine.py``).
     """
-    inputs = dataclasses.replace(
-        inputs, work_fraction=work_fraction(state, params, inputs, dt_min, edge_gain, node_gain)
-    )
+    inputs = dataclasses.replace(inputs, work_fraction=work_fraction(state, params, inputs, dt_min, edge_gain))
     ctx = evaluate(state, params, inputs, edge_gain, node_gain)
     predicted = advance(state, ctx, dt_min)
     return advance(state, ctx, dt_min, evaluate(predicted, params, inputs, edge_gain, node_gain))
