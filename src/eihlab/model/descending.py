@@ -292,11 +292,14 @@ PARAMETERS = (
     ),
     Param(
         "tau_nr1_rise",
-        2.0,
+        10.0,
         "min",
         1.0,
         60.0,
-        "assumed: NR1 phosphorylation follows nociceptive input within minutes",
+        "Zou 2000 (doi:10.1523/JNEUROSCI.20-18-06989.2000): dorsal-horn p-NR1 is raised at the first sample, "
+        "30 min after capsaicin, and back by 120 min; review §4.6: only continuous input phosphorylates NR1. "
+        "assumed 10 min within that bound; 2 min let 25 min of cycling at 70 % HRR phosphorylate NR1 in the "
+        "subjects above critical power and reversed the 70 > 55 % HRR ordering of T4 (any value in 8-40 min keeps it)",
         "rise time constant of RVM p-NR1",
         0.3,
         C,
