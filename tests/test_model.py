@@ -113,6 +113,18 @@ def test_exhausting_exercise_phosphorylates_nr1_but_moderate_does_not() -> None:
     assert easy["nr1p"][0] < 1e-6
 
 
+def test_nr1_phosphorylation_builds_over_tau_nr1_rise() -> None:
+    """Under a constant supra-threshold barrage (an acid drive held at rest; priming knocked out), p-NR1 after
+    10 min is the first-order fraction 1 - exp(-t/tau_nr1_rise) of its plateau, t less the barrage average's lag."""
+    u = Inputs.rest(1)
+    u.acid = np.zeros((1, 8))
+    u.acid[0, 6] = 4.0
+    params = system.default_parameters(1)
+    tau, lag = params["tau_nr1_rise"][0], 2.0 * params["tau_barrage"][0]
+    early, plateau = (_run(u, t, {"SP18": 0.0}, dt=0.25)["nr1p"][0] for t in (10.0, 60.0))
+    assert 1.0 - np.exp(-(10.0 - lag) / tau) <= early / plateau <= 1.0 - np.exp(-10.0 / tau)
+
+
 def test_bolus_matches_closed_form() -> None:
     """Intravenous bolus: C(t)/K = D/V exp(-ln2 t / t½) / K."""
     a = AGENTS["naloxone"]
