@@ -234,3 +234,22 @@ def test_effect_size_standardisers_match_hand_computation() -> None:
     assert d_av.value == pytest.approx(changes.mean() / np.sqrt((pre.var(ddof=1) + post.var(ddof=1)) / 2))
     with pytest.raises(ValueError, match="standardiser"):
         Expectation(text="t", contrast=[term], expect="increase", standardiser="baseline")
+
+
+def test_study_n_is_documentation_unless_asked_for() -> None:
+    """An entry's study_n is recorded in the JSON; --study-n (study_n=True) runs the entry at it."""
+    data = _entry("with_study_n")
+    data["study_n"] = {"n": 7, "source": "abstract: seven adults"}
+    entry = Entry.model_validate(data)
+    (default,) = run_entries([entry])
+    (at_study,) = run_entries([entry], study_n=True)
+    assert default.as_dict()["n"] == data["n"] and default.as_dict()["study_n"] == 7
+    assert at_study.as_dict()["n"] == 7
+    assert at_study.expectations[0].estimate.n < default.expectations[0].estimate.n
+
+
+def test_study_n_needs_a_source_and_two_subjects() -> None:
+    data = _entry("bad_study_n")
+    for bad in ({"n": 1, "source": "x"}, {"n": 10}):
+        with pytest.raises(ValueError):
+            Entry.model_validate({**data, "study_n": bad})

@@ -110,6 +110,9 @@ def run(
         )
 
 
+AT_STUDY_N = " at the studies' own n where recorded"
+
+
 @evidence_app.command("run")
 def evidence_run(
     findings: Annotated[
@@ -120,6 +123,10 @@ def evidence_run(
     out: Annotated[Path | None, typer.Option("--out", help="Write report.html and evidence.json here.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any entry fails.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0 = all cores).")] = 1,
+    study_n: Annotated[
+        bool,
+        typer.Option("--study-n", help="Run each entry at its study's own sample size where the entry records it."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet")] = False,
 ) -> None:
     """Run the evidence entries and print id, reference, expectation, simulated value with CI and pass/fail."""
@@ -131,13 +138,13 @@ def evidence_run(
         entries = load_entries(findings, only)
         workers = workers or (os.cpu_count() or 1)
         if quiet or as_json:
-            results = run_entries(entries, workers=workers)
+            results = run_entries(entries, workers=workers, study_n=study_n)
         else:
             from rich.progress import Progress
 
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("evidence", total=len(entries))
-                results = run_entries(entries, progress=lambda _id: bar.advance(task), workers=workers)
+                results = run_entries(entries, progress=lambda _id: bar.advance(task), workers=workers, study_n=study_n)
         report = write_report(results, out) if out is not None else None
     except EihlabError as err:
         fail(err)
@@ -146,7 +153,8 @@ def evidence_run(
     else:
         split = to_json(results)
         table = Table(
-            title=f"evidence: {split['passed']} of {split['total']} pass (calibrated to: "
+            title=f"evidence{AT_STUDY_N if study_n else ''}: "
+            f"{split['passed']} of {split['total']} pass (calibrated to: "
             f"{split['fitted']['passed']}/{split['fitted']['total']}; held out: "
             f"{split['held_out']['passed']}/{split['held_out']['total']}; failures: "
             f"{split['failures']['wrong']} wrong, {split['failures']['unresolved']} right direction but unresolved)"

@@ -33,9 +33,11 @@ def _entry_html(r: EntryResult, fig_dir: Path, fitted: bool = False, reason: str
         exp = r.result.experiment
         design = (
             f"<p><b>Design</b>: {exp.cohort.species}, {html.escape(exp.cohort.condition)}, "
-            f"n = {exp.cohort.n} per arm, {exp.design}; arms: {', '.join(a.name for a in exp.arms)}. "
-            f"{html.escape(exp.description)}</p>"
+            f"n = {exp.cohort.n} {'per arm' if exp.design == 'parallel' else 'in all'}, {exp.design}; "
+            f"arms: {', '.join(a.name for a in exp.arms)}. {html.escape(exp.description)}</p>"
         )
+        if e.study_n is not None:
+            design += f"<p><b>The study's n</b>: {e.study_n.n} ({html.escape(e.study_n.source)})</p>"
     rows = "".join(
         f"<tr><td>{html.escape(x.expectation.text)}{'' if x.expectation.primary else ' <i>(secondary)</i>'}</td>"
         f"<td>{x.expectation.expect}{_bounds(x.expectation)}</td><td>{x.estimate.text()}</td>"

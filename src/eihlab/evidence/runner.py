@@ -88,6 +88,8 @@ class EntryResult:
             ],
             "message": self.message,
             "failure_kind": self.failure_kind,
+            "n": self.result.experiment.cohort.n if self.result is not None else None,
+            "study_n": self.entry.study_n.n if self.entry.study_n is not None else None,
         }
 
 
@@ -180,14 +182,22 @@ def _run_group(entries: list[Entry]) -> list[EntryResult]:
     return [run_entry(e, cache) for e in entries]
 
 
+def at_study_n(entries: list[Entry]) -> list[Entry]:
+    """The entries with their cohort size set to the study's own (``study_n``) where it is recorded."""
+    return [e.model_copy(update={"n": e.study_n.n}) if e.study_n is not None else e for e in entries]
+
+
 def run_entries(
-    entries: list[Entry], progress: Callable[[str], None] | None = None, workers: int = 1
+    entries: list[Entry], progress: Callable[[str], None] | None = None, workers: int = 1, *, study_n: bool = False
 ) -> list[EntryResult]:
     """Run entries, sharing simulations between entries that use the same experiment; results in input order.
 
     With ``workers > 1`` the groups of entries that share a simulation run in that many processes. Every
-    simulation is seeded by its entry, so the numbers do not depend on ``workers``.
+    simulation is seeded by its entry, so the numbers do not depend on ``workers``. With ``study_n`` each entry
+    runs at its study's sample size where the entry records it (:func:`at_study_n`).
     """
+    if study_n:
+        entries = at_study_n(entries)
     if workers <= 1:
         cache: dict[tuple[str, int | None, int | None], Result] = {}
         results = []

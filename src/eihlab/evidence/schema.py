@@ -7,6 +7,7 @@ An entry is YAML::
     level: clinical                      # clinical | spinal | subcortical | cortical | calibration
     experiment: naugle2014_hrr55_vs_hrr70   # a bundled experiment name, a path, or an inline mapping
     n: 40                                # optional: cohort size per arm for this check
+    study_n: {n: 27, source: "PMC4056570: 12 men and 15 women completed"}   # optional: the study's own n
     ambiguity: ""                        # where the review is ambiguous, what was encoded
     expectations:
       - text: PPT rises more after 70 % HRR than after 55 % HRR
@@ -89,8 +90,21 @@ class Expectation(_Strict):
         return self
 
 
+class StudyN(_Strict):
+    """The published study's sample size, counted like the cohort's ``n`` (per arm in a parallel design, in total
+    in a crossover), with where it was read. Documentation by default; ``eihlab evidence run --study-n`` runs the
+    entry at it."""
+
+    n: int = Field(ge=2)
+    source: str = Field(min_length=1)
+
+
 class Entry(_Strict):
-    """A finding (or calibration target) as an experiment plus expectations."""
+    """A finding (or calibration target) as an experiment plus expectations.
+
+    ``n`` is the simulated cohort size of the check (default: the experiment's), chosen for the check, not taken
+    from the study; ``study_n`` records the study's own size where its report states it.
+    """
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     ref: str
@@ -98,5 +112,6 @@ class Entry(_Strict):
     experiment: str | dict[str, Any]
     n: int | None = Field(default=None, ge=2)
     seed: int | None = Field(default=None, ge=0)
+    study_n: StudyN | None = None
     ambiguity: str = ""
     expectations: list[Expectation] = Field(min_length=1)
