@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eihlab.model import system
+from eihlab.model.body import N_REGIONS
 from eihlab.model.inputs import FAMILIES, Inputs
 from eihlab.model.pharmacology import AGENTS
 from eihlab.model.registry import EDGE_BY_ID, NODE_BY_NAME, PARAMETERS, describe
@@ -117,8 +118,8 @@ def test_nr1_phosphorylation_builds_over_tau_nr1_rise() -> None:
     """Under a constant supra-threshold barrage (an acid drive held at rest; priming knocked out), p-NR1 after
     10 min is the first-order fraction 1 - exp(-t/tau_nr1_rise) of its plateau, t less the barrage average's lag."""
     u = Inputs.rest(1)
-    u.acid = np.zeros((1, 8))
-    u.acid[0, 6] = 4.0
+    u.acid = np.zeros((1, N_REGIONS))
+    u.acid[0, 0] = 4.0
     params = system.default_parameters(1)
     tau, lag = params["tau_nr1_rise"][0], 2.0 * params["tau_barrage"][0]
     early, plateau = (_run(u, t, {"SP18": 0.0}, dt=0.25)["nr1p"][0] for t in (10.0, 60.0))
