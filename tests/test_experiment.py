@@ -52,6 +52,20 @@ def test_aerobic_exercise_raises_ppt_more_than_hpt() -> None:
     assert ppt_pct > hpt_pct
 
 
+def test_parallel_groups_of_their_own_size() -> None:
+    """A parallel arm may have its own n; ids never overlap, and an n override keeps the groups' ratio."""
+    data = copy.deepcopy(ACUTE)
+    data["design"] = "parallel"
+    data["arms"][0]["n"] = 4
+    exp = parse_experiment(data)
+    assert exp.size_text() == "n = 4 (rest), 30 (exercise)"
+    ids = run_experiment(exp, n=15).observations.groupby("arm").subject.unique()
+    assert len(ids["rest"]) == 2 and len(ids["exercise"]) == 15  # 4 x 15/30 = 2
+    assert not set(ids["rest"]) & set(ids["exercise"])
+    same = run_experiment(exp, n=15, workers=2, shard_size=8).observations.groupby("arm").subject.unique()
+    assert all(sorted(same[a]) == sorted(ids[a]) for a in ("rest", "exercise"))
+
+
 def test_knockout_names_are_checked() -> None:
     bad = copy.deepcopy(ACUTE)
     bad["arms"][1]["knockouts"] = ["no_such_edge"]
@@ -69,6 +83,7 @@ def test_knockout_names_are_checked() -> None:
         (lambda d: d["arms"][0]["events"][0]["measures"][0].update(site="elbow_of_mars"), "site"),
         (lambda d: d["cohort"].update(condition="lycanthropy"), "cohort.condition"),
         (lambda d: d.update(colour="blue"), "colour"),
+        (lambda d: d["arms"][0].update(n=10), "arms[0].n"),
     ],
 )
 def test_bad_input_exit_2_one_line_no_output(tmp_path, mutate, expected) -> None:

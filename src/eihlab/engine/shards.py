@@ -92,8 +92,11 @@ def plan_shards(exp: Experiment, *, chunk: int | None = None, shard_size: int | 
     if shard_size is not None and shard_size < 1:
         raise InputError("shard_size", shard_size, "a number of subjects ≥ 1")
     size = chunk * max(1, math.ceil((shard_size or chunk) / chunk))
-    n = exp.cohort.n
-    return [Shard(arm, lo, min(lo + size, n)) for arm in range(len(exp.arms)) for lo in range(0, n, size)]
+    return [
+        Shard(arm, lo, min(lo + size, exp.arm_n(arm)))
+        for arm in range(len(exp.arms))
+        for lo in range(0, exp.arm_n(arm), size)
+    ]
 
 
 def experiment_hash(exp: Experiment) -> str:

@@ -33,7 +33,7 @@ def _entry_html(r: EntryResult, fig_dir: Path, fitted: bool = False, reason: str
         exp = r.result.experiment
         design = (
             f"<p><b>Design</b>: {exp.cohort.species}, {html.escape(exp.cohort.condition)}, "
-            f"n = {exp.cohort.n} {'per arm' if exp.design == 'parallel' else 'in all'}, {exp.design}; "
+            f"{html.escape(exp.size_text())}, {exp.design}; "
             f"arms: {', '.join(a.name for a in exp.arms)}. {html.escape(exp.description)}</p>"
         )
         if e.study_n is not None:

@@ -52,7 +52,7 @@ def write_suite_report(rows: list[tuple[Experiment, Result, float]], out: Path) 
             f"## {exp.name}",
             "",
             f"*{exp.reference or 'demo'}* — {exp.cohort.species}, {exp.cohort.condition}, "
-            f"n = {exp.cohort.n} per arm ({exp.design}); {seconds:.1f} s",
+            f"{exp.size_text()} ({exp.design}); {seconds:.1f} s",
             "",
             exp.description.strip(),
             "",
@@ -62,7 +62,7 @@ def write_suite_report(rows: list[tuple[Experiment, Result, float]], out: Path) 
         parts += [
             f"<h2 id='{exp.name}'>{html.escape(exp.name)}</h2>",
             f"<p><i>{html.escape(exp.reference or 'demo')}</i> — {exp.cohort.species}, "
-            f"{html.escape(exp.cohort.condition)}, n = {exp.cohort.n} per arm ({exp.design}); {seconds:.1f} s</p>",
+            f"{html.escape(exp.cohort.condition)}, {html.escape(exp.size_text())} ({exp.design}); {seconds:.1f} s</p>",
             f"<p>{html.escape(exp.description)}</p>",
             table.to_html(index=False),
         ]

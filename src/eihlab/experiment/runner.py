@@ -145,8 +145,9 @@ def arm_observations(
     index
         The arm.
     lo, hi
-        Positions in the arm's cohort (default: all ``exp.cohort.n``). In a parallel design arm ``i``'s
-        subject ids are ``i * n + position``; in a crossover every arm has the ids ``0 .. n-1``.
+        Positions in the arm's cohort (default: all of the arm's ``exp.arm_n(index)``). In a parallel design
+        arm ``i``'s subject ids are ``i * exp.id_stride + position`` (the stride is the largest group, so
+        ``i * n`` with equal groups); in a crossover every arm has the ids ``0 .. n-1``.
     chunk
         Subjects integrated at once (default :data:`eihlab.engine.simulate.CHUNK`). It never changes a
         subject's numbers, only the row order (rows go chunk by chunk, then probe, measure, subject, trial).
@@ -158,9 +159,9 @@ def arm_observations(
     """
     cohort = exp.cohort
     arm = exp.arms[index]
-    hi = cohort.n if hi is None else hi
+    hi = exp.arm_n(index) if hi is None else hi
     condition = get_condition(arm.condition or cohort.condition, cohort.species)
-    offset = index * cohort.n if exp.design == "parallel" else 0
+    offset = index * exp.id_stride if exp.design == "parallel" else 0
     ids = np.arange(offset + lo, offset + hi)
     draw = sample_cohort(
         cohort.species,
@@ -256,8 +257,10 @@ def run_experiment(
     -------
     Result
     """
-    cohort = exp.cohort.model_copy(update={k: v for k, v in (("n", n), ("seed", seed)) if v is not None})
-    exp = exp.model_copy(update={"cohort": cohort})
+    if n is not None:
+        exp = exp.with_size(n)
+    if seed is not None:
+        exp = exp.model_copy(update={"cohort": exp.cohort.model_copy(update={"seed": seed})})
     validate_experiment(exp)
     sharded = workers != 1 or any(x is not None for x in (scheduler, shard_dir, on_shard, executor, shard_size))
     if sharded:

@@ -51,6 +51,7 @@ class Arm(_Strict):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     condition: str | None = None
+    n: int | None = Field(default=None, ge=1, le=10_000_000)
     events: list[Event] = Field(min_length=1)
     knockouts: list[str] = Field(default_factory=list)
     scale: dict[str, float] = Field(default_factory=dict)
@@ -93,4 +94,38 @@ class Experiment(_Strict):
             for arm in (c.exercise, c.control):
                 if arm not in names:
                     raise ValueError(f"compare refers to unknown arm {arm!r}; arms are {names}")
+        if self.design == "crossover":
+            for i, a in enumerate(self.arms):
+                if a.n is not None:
+                    raise ValueError(
+                        f"arms[{i}].n = {a.n}: a group size of its own is allowed only in a parallel design "
+                        "(a crossover runs the same subjects in every arm); set cohort.n instead"
+                    )
         return self
+
+    def arm_n(self, index: int) -> int:
+        """Subjects in arm ``index``: its own ``n`` (parallel designs) or the cohort's."""
+        own = self.arms[index].n
+        return self.cohort.n if own is None else own
+
+    @property
+    def id_stride(self) -> int:
+        """Spacing of the subject ids of successive parallel groups (arm ``i`` starts at ``i * stride``)."""
+        return max(self.arm_n(i) for i in range(len(self.arms)))
+
+    def with_size(self, n: int) -> Experiment:
+        """The experiment with ``cohort.n = n``; arms with a size of their own keep their ratio to it.
+
+        An arm of ``m`` subjects in a cohort of ``n0`` gets ``max(2, round(m n / n0))`` (unequal groups such as
+        30 exercised and 20 controls stay unequal when a study is re-run at another size).
+        """
+        arms = [
+            a if a.n is None else a.model_copy(update={"n": max(2, round(a.n * n / self.cohort.n))}) for a in self.arms
+        ]
+        return self.model_copy(update={"cohort": self.cohort.model_copy(update={"n": n}), "arms": arms})
+
+    def size_text(self) -> str:
+        """The group sizes in words: ``n = 30 per arm`` or ``n = 30 (wingate), 20 (rest)``."""
+        if all(a.n is None for a in self.arms):
+            return f"n = {self.cohort.n} per arm" if self.design == "parallel" else f"n = {self.cohort.n}"
+        return "n = " + ", ".join(f"{self.arm_n(i)} ({a.name})" for i, a in enumerate(self.arms))
