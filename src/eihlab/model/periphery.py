@@ -4,7 +4,8 @@ Equations (per subject; regions r; time in minutes)
 
 * Effort :math:`\epsilon = I + (1 - I)\phi` (relative intensity :math:`I`, rising to 1 as fatigue
   :math:`\phi` reaches exhaustion: motor units are recruited to hold the force), and perceived exertion
-  (central motor command) :math:`\epsilon^{1.6}` (Borg 1982).
+  (central motor command) :math:`\min(s\,\epsilon^{1.6}, 1)` (Borg 1982), with :math:`s` the session's
+  exertion factor (day-to-day spread, mean 1) and 1 maximal exertion, the top of Borg's scale.
 * Proprioceptive drive of the large fibres (muscle spindles and tendon organs → Aα/Aβ, SP2 input):
   :math:`a_r = w_r\,\mathrm{on}\,\pi_\text{family}\,(0.5 + I)`, with :math:`w_r` the exercised share of
   region r, :math:`\pi` the family's proprioceptive gain and :math:`I` the relative force (load) of the work,
@@ -395,7 +396,9 @@ def dynamics(ctx: Context) -> None:
     intensity = xp.clip(u.intensity, 0.0, 1.0)
     effort = (intensity + (1.0 - intensity) * s["fatigue"]) * on
     ctx.signal("effort", effort)
-    ctx.signal("exertion", xp.power(effort, p["exertion_exponent"]) * p.get("session_exertion", 1.0))
+    # perceived exertion is bounded by maximal exertion (the top of Borg's scale): a session that feels harder
+    # than usual raises it, but not beyond what exhausting work gives
+    ctx.signal("exertion", xp.minimum(xp.power(effort, p["exertion_exponent"]) * p.get("session_exertion", 1.0), 1.0))
     family = FAMILIES[u.family] if u.family >= 0 else None
     proprio_gain = p[f"proprio_gain_{family}"] if family else np.zeros(u.n)
     # spindle/GTO discharge follows the force (load) of the work, active or passive; not the fatigue-driven effort
