@@ -15,7 +15,8 @@ cohort, the engine's probe values (through :func:`eihlab.experiment.runner.arm_o
 with those of ``solve_ivp`` (LSODA and BDF at rtol 1e-6) and of a reference (LSODA at rtol 1e-10). The
 solvers integrate the same right-hand side (relaxations ``(target - y) / tau`` plus added rates, from
 :func:`eihlab.model.system.evaluate`) one subject at a time, restarted at every bout edge and probe time (an
-adaptive solver otherwise steps over short bouts in a long protocol), from the same steady state.
+adaptive solver otherwise steps over short bouts in a long protocol) and at exhaustion inside a bout (an event;
+integrating through that jump of the right-hand side stalled LSODA at rtol 1e-10), from the same steady state.
 ``max_rel_err`` is the largest relative error of any probe value, of the engine and of both scipy methods,
 against the reference. The engine's step is the second-order exponential step ETD2 on a protocol-aware grid;
 its error is also reported as a function of its fine step (``FINE_DT_MIN``) and of its largest rest step.
@@ -361,12 +362,25 @@ def scipy_probes(sub: Subjects, i: int, method: str, rtol: float, atol: float) -
     take = lambda t, y: reader.take(t, unpack(y))  # noqa: E731
     y = pack(state0)
     edges = _edges(sched)
+    # exhaustion (fatigue reaching 1) switches work off inside a bout: an event, at which the solver restarts, as
+    # at a bout edge (integrating through the jump of the right-hand side stalled LSODA at rtol 1e-10)
+    k = sum(sizes[: [name for name, _ in layout].index("fatigue")])
+
+    def exhausted(_t: float, y: np.ndarray) -> float:
+        return float(y[k] - 1.0)
+
+    exhausted.terminal = True  # type: ignore[attr-defined]
+    exhausted.direction = 1.0  # type: ignore[attr-defined]
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         take(a, y)
-        sol = solve_ivp(rhs_for(sched.inputs_at(a)), (a, b), y, method=method, rtol=rtol, atol=atol)
-        if not sol.success:
-            raise RuntimeError(f"solve_ivp {method} failed on [{a:g}, {b:g}]: {sol.message}")
-        y = sol.y[:, -1]
+        t, events = a, exhausted
+        while t < b:
+            sol = solve_ivp(rhs_for(sched.inputs_at(a)), (t, b), y, method=method, rtol=rtol, atol=atol, events=events)
+            if not sol.success:
+                raise RuntimeError(f"solve_ivp {method} failed on [{t:g}, {b:g}]: {sol.message}")
+            t, y = float(sol.t[-1]), sol.y[:, -1].copy()
+            if sol.status == 1:  # exhausted: the work is off (fatigue held at 1) for the rest of the segment
+                y[k], events = 1.0, None
     take(edges[-1], y)
     return np.array(reader.values)
 

@@ -116,8 +116,10 @@ def test_parameter_recovery_fast() -> None:
     study = recovery_study(prior, 5, seed=4)
     assert len(study) == 10
     assert int(study["covered"].sum()) >= 8, study.to_string()
-    # the data inform both parameters (each is narrower than its prior)
-    assert (study.groupby("parameter")["information"].mean() > 0.3).all()
+    # the data inform both parameters: each posterior is narrower than its prior (information 1 - var ratio;
+    # descending efficacy about 0.98, the gate about 0.25 since the 2026-11-28 recalibration gave the segmental
+    # gate a smaller share of aerobic EIH, 0.34 before)
+    assert (study.groupby("parameter")["information"].mean() > 0.2).all()
 
 
 @pytest.mark.slow
