@@ -3,13 +3,15 @@ r"""Thalamus: the VM/MD nociceptive discriminators, VPL relay and VL (You et al.
 * VM receives C-fibre heat input and, with the insula, triggers descending **inhibition**; its weight in the
   heat percept is :math:`v = k_\text{VM}\,\mathrm{GMV}_\text{insula}` at rest (TH1, TH2; exercise below).
 * MD receives Aδ+C mechanical input and, with the ACC, triggers descending **facilitation**; its weight in
-  the mechanical percept is :math:`d = k_\text{MD}(1 + \sigma)(1 - \min(\mu e, 1))(1 + k_b \bar b)`, where
+  the mechanical percept is :math:`d = k_\text{MD}(1 + \sigma)(1 - \mu e)(1 + k_b \bar b)`, where
   :math:`\bar b` is the nociceptive barrage (group III/IV, i.e. Aδ and C, muscle afferents during hard work;
   acid) averaged over minutes (:mod:`eihlab.model.descending`; 0 at rest), the input TH3 carries, so that
   exhausting work engages MD facilitation while its barrage lasts; the exercise modulation :math:`\mu` rises
   (τ ≈ 2 min) towards :math:`k_\mu` times the perceived exertion of active movement and decays (τ ≈ 20 min)
-  after it; :math:`e = \min(E_\text{desc}, 1)` is the person's descending efficacy, and the suppression is
-  capped at 1 (it can silence MD, not invert its weight, however high a session's exertion). The review says
+  after it; :math:`e = \min(E_\text{desc}, 1)` is the person's descending efficacy. Since perceived exertion is
+  capped at maximal (:mod:`eihlab.model.periphery`) and :math:`k_\mu \le 1`, :math:`\mu e \le 1`: exercise can
+  silence MD but never invert its weight (before that cap a high session exertion did, and one whiplash
+  patient's low-back PPT rose by 440 kPa). The review says
   only that proprioception and the motor command "may promote or suppress" VM/MD function; a suppressive sign
   on MD is this implementation's inference ([X], mechanisms §4.2), the one that makes aerobic exercise raise PPT
   more than HPT (P4).
@@ -167,9 +169,8 @@ def dynamics(ctx: Context) -> None:
         * ctx.node("MD")
         * p["k_md"]
         * (1.0 + s["central_sens"])
-        # a suppression silences MD at most: with a high session exertion μ·efficacy can exceed 1, which
-        # would turn the weight negative and the pressure percept's MD term into a large analgesia
-        * (1.0 - xp.minimum(s["md_modulation"] * xp.minimum(p["descending_efficacy"], 1.0), 1.0))
+        # μ ≤ k_md_exercise ≤ 1 since perceived exertion is capped at maximal, so the suppression stays ≤ 1
+        * (1.0 - s["md_modulation"] * xp.minimum(p["descending_efficacy"], 1.0))
         * (1.0 + ctx.g("TH3") * p["k_md_nociception"] * s["barrage_avg"]),
     )
     ctx.signal("vpl_suppression", 1.0 - ctx.g("SC15") * p["k_mcs_vpl"] * u.mcs)
