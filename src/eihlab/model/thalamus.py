@@ -11,10 +11,9 @@ r"""Thalamus: the VM/MD nociceptive discriminators, VPL relay and VL (You et al.
   after it; :math:`e = \min(E_\text{desc}, 1)` is the person's descending efficacy. Since perceived exertion is
   capped at maximal (:mod:`eihlab.model.periphery`) and :math:`k_\mu \le 1`, :math:`\mu e \le 1`: exercise can
   silence MD but never invert its weight (before that cap a high session exertion did, and one whiplash
-  patient's low-back PPT rose by 440 kPa). The review says
-  only that proprioception and the motor command "may promote or suppress" VM/MD function; a suppressive sign
-  on MD is this implementation's inference ([X], mechanisms §4.2), the one that makes aerobic exercise raise PPT
-  more than HPT (P4).
+  patient's low-back PPT rose by 440 kPa). The review says only that proprioception and the motor command "may
+  promote or suppress" VM/MD function; a suppressive sign on MD is this implementation's inference ([X],
+  mechanisms §4.2), the one that makes aerobic exercise raise PPT more than HPT (P4).
 * The same modulation promotes VM: :math:`v = k_\text{VM}\,\mathrm{GMV}_\text{insula}(1 + k_{v}\mu)` (EX8, the
   promoting reading of the same sentence, [X]), so that exercise also lowers heat pain away from the exercised
   limb, where neither the segmental gate nor MD acts on a heat percept.
