@@ -148,6 +148,26 @@ def test_exertion_and_md_suppression_are_bounded() -> None:
     )
 
 
+def test_critical_power_is_compared_in_power_units() -> None:
+    """Intensity (a fraction of VO2max) meets critical power (a fraction of the power at VO2max) as a fraction of
+    VO2 reserve: 70 % HRR for a typical adult (VO2max 40, CP 75 %) is 0.70 of the power at VO2max, below CP, so
+    fatigue accrues only on the slow below-CP term; at CP's own VO2 fraction the W′ term is exactly zero."""
+    from eihlab.model.periphery import endurance_rate, power_fraction
+
+    params = system.default_parameters(1)
+    r = params["vo2_rest_fraction"][0]
+    assert r == pytest.approx(3.5 / 40.0)
+    f_70hrr = r + (1.0 - r) * 0.70
+    ctx = system.evaluate(system.steady_state(params, Inputs.rest(1)), params, _bout_inputs(1, "aerobic", f_70hrr))
+    assert power_fraction(ctx)[0] == pytest.approx(0.70)
+    on = np.ones(1)
+    slow_only = (0.70 / params["cp_fraction"][0]) ** 4 / params["endurance_long_min"][0]
+    assert endurance_rate(ctx, on)[0] == pytest.approx(slow_only)
+    f_cp = r + (1.0 - r) * params["cp_fraction"][0]
+    ctx = system.evaluate(system.steady_state(params, Inputs.rest(1)), params, _bout_inputs(1, "aerobic", f_cp))
+    assert endurance_rate(ctx, on)[0] == pytest.approx(1.0 / params["endurance_long_min"][0])
+
+
 def test_bolus_matches_closed_form() -> None:
     """Intravenous bolus: C(t)/K = D/V exp(-ln2 t / t½) / K."""
     a = AGENTS["naloxone"]

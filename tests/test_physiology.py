@@ -371,3 +371,14 @@ def test_power_at_vo2max_vectorised() -> None:
     p = power_at_vo2max_w(phys)
     np.testing.assert_allclose(p, (phys.vo2max_ml_kg_min - 7.0) * phys.body_mass_kg / 10.8)
     assert np.all(np.diff(p) < 0)
+
+
+@pytest.mark.parametrize("species", ["human", "rat"])
+def test_cohort_carries_each_subjects_resting_vo2_fraction(species: str) -> None:
+    """The model's power fraction uses each sampled subject's own VO2rest/VO2max, not the registry's default."""
+    from eihlab.population.cohort import sample_cohort
+    from eihlab.population.conditions import get_condition
+
+    draw = sample_cohort(species, get_condition("healthy", species), np.arange(20), seed=5)
+    np.testing.assert_allclose(draw.params["vo2_rest_fraction"], draw.physiology.rest_fraction_vo2max)
+    assert np.ptp(draw.params["vo2_rest_fraction"]) > 0

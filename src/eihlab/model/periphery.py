@@ -14,7 +14,10 @@ Equations (per subject; regions r; time in minutes)
   at constant force fatigues (Macefield et al. 1991, doi:10.1113/jphysiol.1991.sp018721). Effort and
   perceived exertion (which do rise with fatigue) act centrally instead (MD modulation, motor command).
 * Muscle metabolite (group III/IV) drive: :math:`m = \min((I/I_\text{met})^{3}, 4)\,(1 + 2\,\phi)` where
-  :math:`I_\text{met}` is critical power (dynamic) or the occlusion level (isometric) and :math:`\phi` fatigue.
+  :math:`I_\text{met}` is critical power (cardiorespiratory work), the occlusion level (isometric) or a heavy
+  load (resistance) and :math:`\phi` fatigue. For cardiorespiratory work :math:`I` is the fraction of the
+  power at VO2max, :math:`(f - r)/(1 - r)` for an intensity :math:`f` stated as a fraction of VO2max and
+  :math:`r = \dot V O_{2,rest}/\dot V O_{2max}` (%VO2R ≈ % of work-rate reserve), the unit of critical power.
 * Fatigue :math:`\phi` (0 fresh, 1 exhausted) depletes at :math:`1/ET(I)` while exercising — the W′ balance
   of the critical-power model for dynamic work (Skiba 2012, doi:10.1249/MSS.0b013e3182197aec) and the
   endurance-time curve for sustained contractions (Frey-Law & Avin 2010, doi:10.1080/00140130903389068) —
@@ -182,6 +185,19 @@ PARAMETERS = (
         C,
     ),
     Param(
+        "vo2_rest_fraction",
+        0.0875,
+        "1",
+        0.02,
+        0.4,
+        "1 MET (3.5 mL/kg/min) over a typical adult VO2max of 40 mL/kg/min; a sampled cohort replaces it with "
+        "each subject's own VO2rest/VO2max from its physiology (eihlab.population.cohort), so rodents get their "
+        "species' resting VO2",
+        "resting VO2 as a fraction of VO2max (converts %VO2max to a fraction of the power at VO2max)",
+        0.0,
+        C,
+    ),
+    Param(
         "w_prime_min",
         1.4,
         "min",
@@ -328,6 +344,19 @@ STATES = (
 _MASS = np.array([r.muscle_fraction for r in REGIONS])
 
 
+def power_fraction(ctx: Context) -> np.ndarray:
+    """Cardiorespiratory intensity as a fraction of the power at VO2max: ``(f - r)/(1 - r)``, at least 0.
+
+    The input ``f`` is a fraction of VO2max and ``r = VO2rest/VO2max``. Work rate rises linearly with VO2
+    above its zero-work value, so the fraction of work-rate reserve is the fraction of VO2 reserve (Swain &
+    Leutholtz 1997, doi:10.1097/00005768-199703000-00018, the basis of ACSM's %VO2R), and critical power is
+    stated as a fraction of the power at VO2max (``cp_fraction``). Comparing ``f`` itself with it put a
+    70 % HRR bout (f ≈ 0.73) above CP for about 30 % of healthy adults, where its power fraction is 0.70.
+    """
+    r = ctx.p["vo2_rest_fraction"]
+    return xp.asarray(xp.maximum(ctx.u.intensity - r, 0.0) / (1.0 - r))
+
+
 def endurance_rate(ctx: Context, on: np.ndarray) -> np.ndarray:
     """Rate of fatigue accumulation (1/min) for the current exercise: ``1 / ET(I)``."""
     u, p = ctx.u, ctx.p
@@ -335,8 +364,9 @@ def endurance_rate(ctx: Context, on: np.ndarray) -> np.ndarray:
     family = FAMILIES[u.family] if u.family >= 0 else "passive"
     if family in ("aerobic", "anaerobic", "mind_body"):
         cp = p["cp_fraction"]
-        above = xp.maximum(intensity - cp, 0.0)
-        rate = above / p["w_prime_min"] + xp.power(intensity / cp, 4) / p["endurance_long_min"]
+        power = power_fraction(ctx)
+        above = xp.maximum(power - cp, 0.0)
+        rate = above / p["w_prime_min"] + xp.power(power / cp, 4) / p["endurance_long_min"]
     elif family == "isometric":
         et_min = p["isometric_et_b0_s"] * xp.power(xp.clip(intensity, 0.02, 1.2), p["isometric_et_b1"]) / 60.0
         rate = 1.0 / et_min
@@ -362,8 +392,9 @@ def metabolic_drive(ctx: Context, on: np.ndarray) -> np.ndarray:
         return np.zeros(u.n)
     else:
         ref = p["cp_fraction"]
+    load = power_fraction(ctx) if family in ("aerobic", "anaerobic", "mind_body") else xp.maximum(u.intensity, 0.0)
     # accumulation saturates: muscle metabolites (lactate, H+) have a physiological ceiling (assumed ×4 of CP)
-    relative = xp.minimum(xp.power(xp.maximum(u.intensity, 0.0) / ref, 3), 4.0)
+    relative = xp.minimum(xp.power(load / ref, 3), 4.0)
     return xp.asarray(on * relative * (1.0 + 2.0 * ctx.s["fatigue"]))
 
 

@@ -127,4 +127,5 @@ def sample_cohort(
         cp_fraction=within("cp_fraction", params["cp_fraction"]),
     )
     params["female"] = female.astype(float)
+    params["vo2_rest_fraction"] = np.asarray(physiology.rest_fraction_vo2max, dtype=float)
     return CohortDraw(ids, params, physiology)

@@ -188,6 +188,7 @@ class TwinPrior:
             else:
                 params[p.name] = values
         params["psens_condition"] = params["affected_sensitisation"][:, None] * affected_mask(self.condition)[None, :]
+        params["vo2_rest_fraction"] = np.asarray(phys.rest_fraction_vo2max, dtype=float)
         return params, phys
 
 
