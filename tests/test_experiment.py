@@ -84,6 +84,7 @@ def test_knockout_names_are_checked() -> None:
         (lambda d: d["cohort"].update(condition="lycanthropy"), "cohort.condition"),
         (lambda d: d.update(colour="blue"), "colour"),
         (lambda d: d["arms"][0].update(n=10), "arms[0].n"),
+        (lambda d: d["cohort"].update(parameters={"vo2_rest_fraction": 0.1}), "cohort.parameters.vo2_rest_fraction"),
     ],
 )
 def test_bad_input_exit_2_one_line_no_output(tmp_path, mutate, expected) -> None:

@@ -190,9 +190,9 @@ PARAMETERS = (
         "1",
         0.02,
         0.4,
-        "1 MET (3.5 mL/kg/min) over a typical adult VO2max of 40 mL/kg/min; a sampled cohort replaces it with "
+        "1 MET (3.5 mL/kg/min) over a typical adult VO2max of 40 mL/kg/min; a sampled cohort (and a twin) sets "
         "each subject's own VO2rest/VO2max from its physiology (eihlab.population.cohort), so rodents get their "
-        "species' resting VO2",
+        "species' resting VO2; experiments cannot override it",
         "resting VO2 as a fraction of VO2max (converts %VO2max to a fraction of the power at VO2max)",
         0.0,
         C,
@@ -344,6 +344,10 @@ STATES = (
 _MASS = np.array([r.muscle_fraction for r in REGIONS])
 
 
+CARDIORESPIRATORY = ("aerobic", "anaerobic", "mind_body")
+"""Families whose intensity is a fraction of VO2max, and whose limit is critical power."""
+
+
 def power_fraction(ctx: Context) -> np.ndarray:
     """Cardiorespiratory intensity as a fraction of the power at VO2max: ``(f - r)/(1 - r)``, at least 0.
 
@@ -362,7 +366,7 @@ def endurance_rate(ctx: Context, on: np.ndarray) -> np.ndarray:
     u, p = ctx.u, ctx.p
     intensity = u.intensity
     family = FAMILIES[u.family] if u.family >= 0 else "passive"
-    if family in ("aerobic", "anaerobic", "mind_body"):
+    if family in CARDIORESPIRATORY:
         cp = p["cp_fraction"]
         power = power_fraction(ctx)
         above = xp.maximum(power - cp, 0.0)
@@ -392,7 +396,7 @@ def metabolic_drive(ctx: Context, on: np.ndarray) -> np.ndarray:
         return np.zeros(u.n)
     else:
         ref = p["cp_fraction"]
-    load = power_fraction(ctx) if family in ("aerobic", "anaerobic", "mind_body") else xp.maximum(u.intensity, 0.0)
+    load = power_fraction(ctx) if family in CARDIORESPIRATORY else xp.maximum(u.intensity, 0.0)
     # accumulation saturates: muscle metabolites (lactate, H+) have a physiological ceiling (assumed ×4 of CP)
     relative = xp.minimum(xp.power(load / ref, 3), 4.0)
     return xp.asarray(on * relative * (1.0 + 2.0 * ctx.s["fatigue"]))

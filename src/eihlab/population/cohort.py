@@ -52,12 +52,20 @@ class CohortDraw:
         return int(self.subject_ids.size)
 
 
+FROM_PHYSIOLOGY: dict[str, str] = {
+    "vo2_rest_fraction": "it is VO2rest/VO2max of each subject (species, age, sex and condition set VO2max)",
+}
+"""Parameters that a sampled cohort takes from each subject's physiology, so that they cannot be overridden."""
+
+
 def check_overrides(values: Mapping[str, float], field: str) -> None:
-    """Check parameter overrides against the tables: known name, value within bounds."""
+    """Check parameter overrides against the tables: known name, value within bounds, not physiology-derived."""
     for name, value in values.items():
         spec = PARAM_BY_NAME.get(name)
         if spec is None:
             raise InputError(f"{field}.{name}", name, "a parameter name (see `eihlab model describe`)")
+        if name in FROM_PHYSIOLOGY:
+            raise InputError(f"{field}.{name}", value, f"no override: {FROM_PHYSIOLOGY[name]}")
         if not spec.lower <= value <= spec.upper:
             raise InputError(f"{field}.{name}", value, f"a number in [{spec.lower}, {spec.upper}] {spec.unit}")
 
