@@ -16,6 +16,9 @@ from eihlab.errors import EihlabError, InputError
 from eihlab.evidence.evaluate import Cohort, Estimate, estimate, judge, right_direction
 from eihlab.evidence.schema import Entry, Expectation
 from eihlab.experiment.runner import Result, load_experiment, parse_experiment, run_experiment
+from eihlab.experiment.schema import Experiment
+from eihlab.protocol.physiology import SubjectPhysiology
+from eihlab.protocol.schedule import build_schedule
 
 ENTRIES = Path(__file__).with_name("entries")
 KNOWN_FAILURES = Path(__file__).with_name("known_failures.yaml")
@@ -90,6 +93,7 @@ class EntryResult:
             "failure_kind": self.failure_kind,
             "n": self.result.experiment.cohort.n if self.result is not None else None,
             "study_n": self.entry.study_n.n if self.entry.study_n is not None else None,
+            "seconds": round(self.seconds, 2),
         }
 
 
@@ -146,12 +150,7 @@ def run_entry(entry: Entry, cache: dict[tuple[str, int | None, int | None], Resu
         if cache is not None and key in cache:
             result = cache[key]
         else:
-            exp = (
-                load_experiment(entry.experiment)
-                if isinstance(entry.experiment, str)
-                else parse_experiment(entry.experiment)
-            )
-            result = run_experiment(exp, n=entry.n, seed=entry.seed)
+            result = run_experiment(_experiment(entry), n=entry.n, seed=entry.seed)
             if cache is not None:
                 cache[key] = result
         out.result = result
@@ -169,12 +168,36 @@ def _simulation_key(entry: Entry) -> tuple[str, int | None, int | None]:
     return (repr(entry.experiment), entry.n, entry.seed)
 
 
+def _experiment(entry: Entry) -> Experiment:
+    return (
+        load_experiment(entry.experiment) if isinstance(entry.experiment, str) else parse_experiment(entry.experiment)
+    )
+
+
+def estimated_steps(entry: Entry) -> int:
+    """Integration steps of an entry's simulation, summed over its arms, for a typical subject (0 if invalid).
+
+    The engine advances a whole cohort one step at a time, and at evidence-sized cohorts (tens of subjects) a
+    step costs about the same whatever n is, so this is the simulation's cost up to a constant.
+    """
+    try:
+        exp = _experiment(entry)
+        phys = SubjectPhysiology.typical(1, exp.cohort.species)
+        return sum(len(build_schedule(list(arm.events), phys).grid()) for arm in exp.arms)
+    except EihlabError:
+        return 0  # run_entry reports the error
+
+
 def group_by_simulation(entries: list[Entry]) -> list[list[Entry]]:
-    """Entries that share one simulation (same experiment, n and seed), largest groups first."""
+    """Entries that share one simulation (same experiment, n and seed), the costliest simulations first.
+
+    Longest-first is what a pool of workers needs to finish together: a 2-year programme (about 45,000 steps)
+    handed out last would run alone while the other workers idle.
+    """
     groups: dict[tuple[str, int | None, int | None], list[Entry]] = {}
     for e in entries:
         groups.setdefault(_simulation_key(e), []).append(e)
-    return sorted(groups.values(), key=len, reverse=True)
+    return sorted(groups.values(), key=lambda group: estimated_steps(group[0]), reverse=True)
 
 
 def _run_group(entries: list[Entry]) -> list[EntryResult]:

@@ -1,7 +1,8 @@
 """From an arm's events to a time grid and the model's inputs at each step.
 
 The grid is protocol-aware: 0.5-min steps while anything is applied (a bout, a stimulation session, an acid
-bolus or drug absorption), then steps growing geometrically (×1.6) up to one day between events, so that
+bolus or drug absorption; 2-min steps in the sessions of a programme that no probe observes within a day),
+then steps growing geometrically (×1.6) up to one day between events, so that
 bout edges are never stepped over (the known failure of adaptive solvers on short bouts in long protocols)
 and 12-week programmes stay cheap. The step restarts fine only after a perturbation (the edge of something
 applied, an injury); a probe time only cuts a step, and the quiet hour before the first event (the cohort's
@@ -41,6 +42,18 @@ FINE_DT_MIN = 0.5
 :func:`eihlab.model.system.advance`), and each subject's step ending where it reaches exhaustion
 (:mod:`eihlab.engine.simulate`), the acute probe values of ``benchmarks/engine.py`` are within 3.4e-4 of an
 rtol-1e-10 LSODA reference (worst of 20 subjects; 7.6e-4 at 1-min steps, 2.8e-3 at 2 min)."""
+UNOBSERVED_DT_MIN = 2.0
+"""Step (min) inside a bout or stimulation session that no probe observes: none during it or within
+:data:`UNOBSERVED_MARGIN_MIN` after it (the sessions of a long programme, whose acute effects have faded by the
+next probe and which act on it only through slow states). The engine's error at 2-min steps is 2.0e-3 on acute
+probe values (``benchmarks/engine.py``); on the slow states that carry a session to a probe a day or more later
+it is far smaller: on the six longest bundled programmes (2 years of yoga, 12 weeks of cycling and tai chi,
+wheel running, treadmill training with naloxone or an IL-4 antagonist; 6 subjects) the largest change of any
+probe value against fine steps throughout is 0.035 (kPa), 8.8e-5 relative, and ``eihlab evidence run`` takes
+1 min 49 s instead of 5-6 min (``tests/test_schedule.py`` checks a 4-week programme to 1e-4). A bout held to
+exhaustion keeps the fine step."""
+UNOBSERVED_MARGIN_MIN = 1440.0
+"""A session ending this long (min) or more before the next probe is unobserved."""
 MAX_DT_MIN = 1440.0
 """Largest step (min) between sessions."""
 GROWTH = 1.6
@@ -113,20 +126,32 @@ class Schedule:
 
     def grid(self) -> list[tuple[float, float]]:
         """The integration steps ``(t, dt)`` in nominal minutes, probe times falling on step edges."""
-        busy = [(b.t0, b.t1) for b in self.bouts] + [(s.t0, s.t1) for s in self.sessions]
-        busy += [(t, t + 6 * 60.0) for t, _, _ in self.doses]
-        busy += [(t, t + 3 * ACID_HALF_LIFE_MIN) for t, _, _ in self.acid]
-        # perturbations: the edges of busy windows and injuries; the step restarts fine after each. A probe
-        # only cuts a step, and the quiet start (the cohort's steady state) is crossed in the largest steps.
-        perturbations = {t for window in busy for t in window} | {t for t, _, _ in self.injuries}
-        marks = {self.start, self.end} | perturbations | {p.time for p in self.probes}
+        probe_times = np.array(sorted({p.time for p in self.probes}))
+
+        def window_step(t0: float, t1: float) -> float:
+            observed = probe_times[(probe_times >= t0) & (probe_times < t1 + UNOBSERVED_MARGIN_MIN)].size > 0
+            return FINE_DT_MIN if observed else UNOBSERVED_DT_MIN
+
+        busy = [(b.t0, b.t1, FINE_DT_MIN if b.to_exhaustion else window_step(b.t0, b.t1)) for b in self.bouts]
+        busy += [(s.t0, s.t1, window_step(s.t0, s.t1)) for s in self.sessions]
+        busy += [(t, t + 6 * 60.0, FINE_DT_MIN) for t, _, _ in self.doses]
+        busy += [(t, t + 3 * ACID_HALF_LIFE_MIN, FINE_DT_MIN) for t, _, _ in self.acid]
+        # perturbations: the edges of busy windows and injuries; the step restarts (at the window's step) after
+        # each. A probe only cuts a step, and the quiet start (the cohort's steady state) is crossed in the
+        # largest steps.
+        restart: dict[float, float] = {t: FINE_DT_MIN for t, _, _ in self.injuries}
+        for lo, hi, step_min in busy:
+            for edge in (lo, hi):
+                restart[edge] = min(restart.get(edge, step_min), step_min)
+        marks = {self.start, self.end} | set(restart) | {p.time for p in self.probes}
         edges = sorted(m for m in marks if self.start <= m <= self.end)
         steps: list[tuple[float, float]] = []
         dt = MAX_DT_MIN
         for a, b in zip(edges[:-1], edges[1:], strict=True):
-            is_busy = any(lo <= a < hi for lo, hi in busy)
-            if is_busy or a in perturbations:
-                dt = FINE_DT_MIN
+            inside = [step_min for lo, hi, step_min in busy if lo <= a < hi]
+            is_busy = bool(inside)
+            if is_busy or a in restart:
+                dt = min(inside + ([restart[a]] if a in restart else []))
             t = a
             while t < b - 1e-9:
                 step = min(dt, b - t)
