@@ -8,7 +8,7 @@ import pytest
 from eihlab.evidence.runner import estimated_steps, group_by_simulation, load_entries
 from eihlab.experiment.runner import parse_experiment, run_experiment
 from eihlab.protocol import schedule as schedule_mod
-from eihlab.protocol.events import ExerciseEvent, ProbeEvent
+from eihlab.protocol.events import AcidEvent, ExerciseEvent, ProbeEvent
 from eihlab.protocol.physiology import SubjectPhysiology
 from eihlab.protocol.schedule import FINE_DT_MIN, UNOBSERVED_DT_MIN, build_schedule
 
@@ -92,3 +92,19 @@ def test_evidence_runs_the_costliest_simulations_first() -> None:
     groups = group_by_simulation(list(entries.values()))
     costs = [estimated_steps(group[0]) for group in groups]
     assert costs == sorted(costs, reverse=True)
+
+
+def test_acid_drives_nociceptors_only_below_the_asic3_threshold() -> None:
+    assert schedule_mod.acid_drive(7.2) == 0.0  # neutral saline
+    assert schedule_mod.acid_drive(5.0) == pytest.approx(2.0)
+    assert schedule_mod.acid_drive(4.0) == pytest.approx(3.0)
+    # the pH deficit halves every 20 min: from pH 5 the drive ends after 20 log2(2.4 / 0.4) = 51.7 min
+    assert schedule_mod.acid_duration(7.4 - 5.0) == pytest.approx(20.0 * np.log2(6.0))
+    assert schedule_mod.acid_duration(7.4 - 7.2) == 0.0
+    acid = AcidEvent.model_validate({"kind": "acid", "ph": 5.0, "body_region": "lower_limb_left", "at": 0})
+    probe = ProbeEvent.model_validate(
+        {"kind": "probe", "times": [120], "measures": [{"measure": "HPT", "site": "forearm_left"}]}
+    )
+    sched = build_schedule([acid, probe], SubjectPhysiology.typical(1))
+    assert float(np.max(sched.inputs_at(50.0).acid)) > 0.0
+    assert float(np.max(sched.inputs_at(52.0).acid)) == 0.0

@@ -61,7 +61,12 @@ GROWTH = 1.6
 ABSOLUTE_UNITS = frozenset({"W", "km/h", "m/min", "METs", "kg"})
 """Units whose relative intensity falls as the subject gets fitter."""
 ACID_HALF_LIFE_MIN = 20.0
-"""Clearance of an intramuscular acid load (assumed: pH recovers within ~1 h)."""
+"""Half-life (min) of an intramuscular acid load's pH deficit (7.4 - pH; assumed: pH recovers within ~1 h)."""
+ASIC3_THRESHOLD_PH = 7.0
+"""Muscle pH below which ASIC3 opens and the acid drives nociceptors (ASIC3 currents activate below about pH
+7.0-7.2, half-maximal near pH 6.6-6.7: Waldmann et al. 1997, doi:10.1074/jbc.272.34.20975; Sutherland et al.
+2001, doi:10.1073/pnas.011415298). Neutral saline (pH 7.2) drives nothing, and an acid load stops driving
+once buffered above it: after about 52 min from pH 5 and 62 min from pH 4."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +140,7 @@ class Schedule:
         busy = [(b.t0, b.t1, FINE_DT_MIN if b.to_exhaustion else window_step(b.t0, b.t1)) for b in self.bouts]
         busy += [(s.t0, s.t1, window_step(s.t0, s.t1)) for s in self.sessions]
         busy += [(t, t + 6 * 60.0, FINE_DT_MIN) for t, _, _ in self.doses]
-        busy += [(t, t + 3 * ACID_HALF_LIFE_MIN, FINE_DT_MIN) for t, _, _ in self.acid]
+        busy += [(t, t + acid_duration(deficit), FINE_DT_MIN) for t, _, deficit in self.acid if acid_duration(deficit)]
         # perturbations: the edges of busy windows and injuries; the step restarts (at the window's step) after
         # each. A probe only cuts a step, and the quiet start (the cohort's steady state) is crossed in the
         # largest steps.
@@ -192,9 +197,9 @@ class Schedule:
         u.drug = drug
         if self.acid:
             acid = np.zeros(N_REGIONS)
-            for t0, mask, drive in self.acid:
+            for t0, mask, deficit in self.acid:
                 if t >= t0:
-                    acid += mask * drive * 0.5 ** ((t - t0) / ACID_HALF_LIFE_MIN)
+                    acid += mask * acid_drive(7.4 - deficit * 0.5 ** ((t - t0) / ACID_HALF_LIFE_MIN))
             u.acid = np.broadcast_to(acid, (n, N_REGIONS))
         if self.injuries:
             inj = np.zeros(N_REGIONS)
@@ -231,8 +236,20 @@ def _region_weight(name: str, share: float, field: str) -> tuple[np.ndarray, flo
 
 
 def acid_drive(ph: float) -> float:
-    """Nociceptive drive of an acid injection: ``(7.4 - pH) / 1.2`` (pH 5 → 2; assumed linear in [H+] log units)."""
-    return max(7.4 - ph, 0.0) / 1.2
+    """Nociceptive drive of muscle at pH ``ph``: ``max(pH_ASIC3 - pH, 0)`` with pH_ASIC3 = 7.0
+    (:data:`ASIC3_THRESHOLD_PH`): pH 5 → 2, pH 4 → 3, pH 7.2 → 0 (assumed linear in log [H+] below the
+    threshold)."""
+    return max(ASIC3_THRESHOLD_PH - ph, 0.0)
+
+
+def acid_duration(deficit: float) -> float:
+    """Minutes for which an injection with pH deficit ``deficit`` (7.4 - pH) drives nociceptors (0 if never).
+
+    The deficit halves every :data:`ACID_HALF_LIFE_MIN`; the drive ends when the pH rises above
+    :data:`ASIC3_THRESHOLD_PH`.
+    """
+    threshold = 7.4 - ASIC3_THRESHOLD_PH
+    return ACID_HALF_LIFE_MIN * float(np.log2(deficit / threshold)) if deficit > threshold else 0.0
 
 
 def build_schedule(events: list[Event], physiology: SubjectPhysiology, *, field: str = "events") -> Schedule:
@@ -251,7 +268,7 @@ def build_schedule(events: list[Event], physiology: SubjectPhysiology, *, field:
             )
         elif isinstance(ev, AcidEvent):
             mask, _ = _region_weight(ev.body_region, 1.0, f"{where}.body_region")
-            sched.acid.extend((t, mask, acid_drive(ev.ph)) for t in ev.start_times())
+            sched.acid.extend((t, mask, 7.4 - ev.ph) for t in ev.start_times())
         elif isinstance(ev, InjuryEvent):
             sched.injuries.extend(
                 (t, injury_mask(ev.model, ev.side), INJURY_SEVERITY[ev.model] * ev.severity) for t in ev.start_times()
