@@ -170,6 +170,29 @@ def test_bundled_entries_load() -> None:
     assert len({e.id for e in entries}) == len(entries)
 
 
+# Behavioural thresholds compared between parallel groups are taken as changes from each group's own
+# pre-intervention baseline, as the studies measured them; raw values are kept only where the groups differ
+# before any probe (cross-sectional designs) or at baseline itself.
+BEHAVIOURAL = {"von_frey", "hargreaves", "paw_pressure", "PPT", "HPT", "cold_pressor_tolerance"}
+CROSS_SECTIONAL = {"villemure2014_yoga_insula"}  # years of yoga precede the first probe
+
+
+def test_between_group_thresholds_compare_changes_from_baseline() -> None:
+    raw = []
+    for entry in load_entries():
+        for exp in entry.expectations:
+            terms = exp.contrast or []
+            if entry.id in CROSS_SECTIONAL or len({t.arm for t in terms}) < 2:
+                continue
+            after_baseline = [t for t in terms if not (isinstance(t.time, float) and t.time <= 0)]
+            raw += [
+                f"{entry.id}: {t.arm} {t.measure} at {t.time}"
+                for t in after_baseline
+                if t.measure in BEHAVIOURAL and t.statistic == "value"
+            ]
+    assert not raw, raw
+
+
 def test_readme_example_entry_runs() -> None:
     """The worked example in the README is a valid entry that runs."""
     from pathlib import Path

@@ -29,7 +29,10 @@ Relaxation targets (τ in days; :math:`J` injury drive, :math:`L` training loads
   IL-4 → M2 → opioid route is how the review's two "abolishes" findings — naloxone after regular running
   (SC4, [16]) and the IL-4 antagonist after low-intensity running (SP16, [46]) — can both hold. Ω lowers
   the gain of sensitised input only (:mod:`eihlab.model.percept`): peripheral opioid receptors act in
-  injured, inflamed tissue (doi:10.1038/nm1001-1003).
+  injured, inflamed tissue (doi:10.1038/nm1001-1003), and there they are anti-hyperalgesic — they reverse
+  the sensitisation, at most to the healthy gain, so Ω divides the log of the site's peripheral
+  sensitisation by 1 + Ω. (Before 2026-11-28 it subtracted :math:`\Omega(1 - 1/\mathrm{psens})`, which for
+  Ω > 1 pushed a sensitised site below healthy: 12 weeks of cycling quadrupled a knee-OA patient's knee PPT.)
 """
 
 from __future__ import annotations

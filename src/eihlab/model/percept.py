@@ -4,11 +4,12 @@ Transmission-cell gain for modality m at site s (all terms relative to a healthy
 
 .. math::
 
-   \ln G_{m,s} = \ln \mathrm{psens}_{r(s)} + c_m \sigma - a_m (\iota - \iota_0) + b_m (\phi - \phi_0)
-                 + \delta_m - \ln(1 + \gamma_s) + w_s - \ln(1 + \alpha_s) + \ln \mathrm{VPL}
+   \ln G_{m,s} = \frac{\ln \mathrm{psens}_{r(s)}}{1 + \Omega} + c_m \sigma - a_m (\iota - \iota_0)
+                 + b_m (\phi - \phi_0) + \delta_m - \ln(1 + \gamma_s) + w_s - \ln(1 + \alpha_s) + \ln \mathrm{VPL}
 
-with :math:`\sigma` central sensitisation, :math:`w_s` segmental wind-up, :math:`\iota` descending inhibition,
-:math:`\phi` facilitation,
+with :math:`\Omega` the M2-derived peripheral opioids (anti-hyperalgesic: they reverse peripheral
+sensitisation, at most to healthy; :mod:`eihlab.model.immune`), :math:`\sigma` central sensitisation,
+:math:`w_s` segmental wind-up, :math:`\iota` descending inhibition, :math:`\phi` facilitation,
 :math:`\gamma_s` the segmental gate at the site, :math:`\alpha_s` Lu model a's sensory attenuation at a moving
 site, and the discriminator term :math:`\delta` = :math:`(d - d_0)` (MD weight) for mechanical and electrical
 stimuli and :math:`-(v - v_0)` (VM weight) for heat and cold (§4.2). A threshold is where the stimulus
@@ -431,8 +432,7 @@ def log_gain(
     c = p["c_cs_heat"] if thermal else p["c_cs_mechanical"]
     disc = -(ps.vm_weight - ref["vm_weight"]) if thermal else (ps.md_weight - ref["md_weight"])
     return np.asarray(
-        np.log(ps.psens_site)
-        - ps.peripheral_opioid * (1.0 - 1.0 / ps.psens_site)
+        np.log(ps.psens_site) / (1.0 + ps.peripheral_opioid)
         + c * ps.central_sens
         - a * (inh - ref["inhibition"])
         + b * (ps.facilitation - ref["facilitation"])

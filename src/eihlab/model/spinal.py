@@ -31,7 +31,7 @@ r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
     of physically active animals opposes both priming and trigger, dividing their rates by
     :math:`\rho = 1 + k_{10,\pi}(\text{IL10}-1)_+` (Leung 2016, doi:10.1097/j.pain.0000000000000394).
 * Latent central sensitisation :math:`\lambda` (dorsal-horn excitability: AMPA, TLR-4, P2X4 phosphorylation;
-  SP5-SP7) relaxes (τ ≈ 2 d) to :math:`[\sigma_c + k_J J + k_p(\text{pro}-1) + k_{M1}(\text{M1}-1)
+  SP5-SP7) relaxes (τ ≈ 2 d) to :math:`[\sigma_c + k_J J + k_p(\text{pro}-1)_+ + k_{M1}(\text{M1}-1)
   + k_{10}(1-\text{IL10})_+ + k_4(1-\text{IL4})_+]_+`, where :math:`\sigma_c` is the condition's central
   sensitisation: a fall of IL-10/IL-4 below healthy removes their anti-inflammatory restraint.
 * Expressed central sensitisation :math:`\sigma` (what percepts see) follows within minutes
@@ -41,7 +41,12 @@ r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
   completely block spinal IL-10 anti-allodynia, separately from its anti-neuroinflammatory action), IL-4
   makes M2 macrophages release opioid peptides (Celik et al. 2020, doi:10.1172/jci.insight.133093) — so the
   relief masks the latent sensitisation and naloxone unmasks it within minutes, as μ-opioid tone holds
-  latent sensitisation in remission (Corder et al. 2013, doi:10.1126/science.1232430).
+  latent sensitisation in remission (Corder et al. 2013, doi:10.1126/science.1232430). Both routes are shown
+  in nerve-injured animals, whose injury activates the immune cells that make the opioid, so the relief is
+  multiplied by :math:`J/(J + J_r)` with the injury level J (:math:`J_r` small): without injured tissue
+  (fibromyalgia, chronic whiplash) training does not relieve sensitisation through IL-10/IL-4, and its effect
+  there comes from the descending systems, as the small effect of aerobic training on tender points suggests
+  (Busch et al. 2008, J Rheumatol 35:1130). Pro-inflammatory cytokines sensitise only above the healthy level.
 * Microglia relax to :math:`1 + k_\mu \sigma` (SP7).
 """
 
@@ -256,6 +261,21 @@ PARAMETERS = (
         C,
     ),
     Param(
+        "injury_relief_half",
+        0.05,
+        "1",
+        0.01,
+        0.5,
+        f"assumed: the opioid-mediated IL-10/IL-4 relief is shown in nerve-injured animals, where injury-activated "
+        f"spinal microglia ({_WU}) and M2 macrophages at the injured nerve ({_CELIK}) make the opioid; no source "
+        "shows exercise-raised IL-10/IL-4 relieving sensitisation without injured tissue, and aerobic training "
+        "in fibromyalgia changes tender-point thresholds little (SMD 0.23, 95 % CI -0.18 to 0.65; Busch et al. "
+        "2008, J Rheumatol 35:1130). Small, so that a rodent injury model keeps most of the relief",
+        "injury level (saturated injury drive J) at which the immune relief of sensitisation is half-engaged",
+        0.0,
+        C,
+    ),
+    Param(
         "k_priming_rate",
         0.3,
         "1/min",
@@ -407,7 +427,9 @@ def dynamics(ctx: Context) -> None:
     sens = (
         p["cs_condition"]
         + ctx.g("SP5") * ctx.g("SP6") * p["k_injury_cs"] * injury
-        + ctx.g("SP9") * p["k_proinflammatory_cs"] * (s["proinflammatory"] - 1.0)
+        # cytokines sensitise above the healthy level; lowered below it (by a trained person's IL-10) they do not
+        # desensitise
+        + ctx.g("SP9") * p["k_proinflammatory_cs"] * xp.maximum(s["proinflammatory"] - 1.0, 0.0)
         + ctx.g("SP14") * p["k_m1_cs"] * (s["macrophage_m1"] - 1.0)
         - ctx.g("CX18b") * p["k_stimulation_cs"] * s["stimulation_load"] / (s["stimulation_load"] + 0.3)
     )
@@ -417,8 +439,10 @@ def dynamics(ctx: Context) -> None:
     # healthy relieves allodynia through opioid release: IL-10 makes spinal microglia express β-endorphin
     # (Wu 2018, doi:10.1016/j.bbi.2018.06.015: naloxone/CTAP completely block IL-10 anti-allodynia) and IL-4
     # makes M2 macrophages release opioid peptides (Celik 2020, doi:10.1172/jci.insight.133093)
+    # Both are shown in nerve-injured animals, whose injury activates the opioid-making cells: gated by the injury
     deficit = xp.maximum(-il10_excess, 0.0) + xp.maximum(-il4_excess, 0.0)
-    relief = xp.maximum(il10_excess, 0.0) + xp.maximum(il4_excess, 0.0)
+    injured = injury / (injury + p["injury_relief_half"])
+    relief = (xp.maximum(il10_excess, 0.0) + xp.maximum(il4_excess, 0.0)) * injured
     latent = xp.clip(sens + deficit, 0.0, MAX_SENSITISATION)
     ctx.relax("latent_sens", ctx.node("DH_neuron_excitability") * latent, p["tau_central_sens"])
     # the opioid-mediated relief masks the latent sensitisation and is reversed by naloxone within minutes
