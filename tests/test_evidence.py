@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 
 from conftest import ACUTE
 from eihlab.cli.main import app
+from eihlab.errors import InputError
 from eihlab.evidence import Entry, load_entries, run_entries
 from eihlab.evidence.evaluate import Cohort, Estimate, contrast, correlation, estimate, judge
+from eihlab.evidence.replicate import replicate, with_seed_offset
 from eihlab.evidence.schema import Expectation, Term
 
 
@@ -276,3 +278,44 @@ def test_study_n_needs_a_source_and_two_subjects() -> None:
     for bad in ({"n": 1, "source": "x"}, {"n": 10}):
         with pytest.raises(ValueError):
             Entry.model_validate({**data, "study_n": bad})
+
+
+def test_replication_draws_fresh_cohorts_of_the_same_size() -> None:
+    """Offset 0 is the bundled cohort; each fresh seed is another cohort of the same n, judged the same way."""
+    possible, impossible = _entry("possible"), _entry("impossible")
+    impossible["expectations"][0]["expect"] = "decrease"
+    entries = [Entry.model_validate(e) for e in (possible, impossible)]
+    (bundled,) = run_entries([entries[0]])
+    (same,) = run_entries([with_seed_offset(entries[0], 0)])
+    (fresh,) = run_entries([with_seed_offset(entries[0], 1)])
+    assert same.expectations[0].estimate == bundled.expectations[0].estimate
+    assert fresh.expectations[0].estimate != bundled.expectations[0].estimate
+    assert fresh.expectations[0].estimate.n == bundled.expectations[0].estimate.n
+
+    reps, totals = replicate(entries, seeds=2)
+    by_hand = [run_entries([with_seed_offset(e, k) for e in entries]) for k in (1, 2)]
+    assert [r.passes for r in reps] == [sum(rs[i].passed for rs in by_hand) for i in range(2)]
+    assert totals == [sum(r.passed for r in rs) for rs in by_hand]
+    assert [r.bundled_passed for r in reps] == [True, False]
+    assert reps[0].rate == 1.0 and reps[1].rate == 0.0
+    low, high = reps[1].interval()
+    assert low == 0.0 and 0.5 < high < 1.0  # Wilson interval of 0/2
+    with pytest.raises(InputError, match="--seeds"):
+        replicate(entries, seeds=0)
+
+
+def test_cli_replicate_json_and_files(tmp_path) -> None:
+    path = tmp_path / "entries.yaml"
+    path.write_text(yaml.safe_dump([_entry("possible")]), encoding="utf-8")
+    out = tmp_path / "rep"
+    args = ["evidence", "replicate", "--findings", str(path), "--seeds", "2", "--json", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["seeds"] == 2 and data["total"] == 1 and data["bundled_passed"] == 1
+    assert data["expected_passed"] == pytest.approx(1.0) and data["passed_per_replication"] == [1, 1]
+    assert {"id", "ref", "bundled_passed", "passes", "runs", "rate", "rate_ci"} <= set(data["results"][0])
+    table = pd.read_csv(out / "replication.csv")
+    assert table.loc[0, "id"] == "possible" and table.loc[0, "passes"] == 2
+    assert json.loads((out / "replication.json").read_text(encoding="utf-8")) == data
+    assert (out / "replication.png").stat().st_size > 0

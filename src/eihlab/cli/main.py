@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,6 +26,7 @@ app.add_typer(experiments_app, name="experiments")
 evidence_app = typer.Typer(no_args_is_help=True, help="Findings of the review as experiments with expectations.")
 app.add_typer(evidence_app, name="evidence")
 console = Console(stderr=True)
+T = TypeVar("T")
 
 
 @model_app.command("describe")
@@ -111,23 +113,37 @@ def run(
 
 
 AT_STUDY_N = " at the studies' own n where recorded"
+FindingsOption = Annotated[list[Path] | None, typer.Option("--findings", help="Entry file or folder (repeatable).")]
+OnlyOption = Annotated[list[str] | None, typer.Option("--only", help="Run only these ids (repeatable).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+EvidenceWorkersOption = Annotated[int, typer.Option("--workers", min=0, help="Processes (0 = all cores).")]
+QuietOption = Annotated[bool, typer.Option("--quiet")]
+
+
+def _with_progress(label: str, total: int, quiet: bool, work: Callable[[Callable[[object], None] | None], T]) -> T:
+    """Run ``work(progress)`` with a transient progress bar of ``total`` steps, or silently (``progress=None``)."""
+    if quiet:
+        return work(None)
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        return work(lambda _step: bar.advance(task))
 
 
 @evidence_app.command("run")
 def evidence_run(
-    findings: Annotated[
-        list[Path] | None, typer.Option("--findings", help="Entry file or folder (repeatable).")
-    ] = None,
-    only: Annotated[list[str] | None, typer.Option("--only", help="Run only these ids (repeatable).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    findings: FindingsOption = None,
+    only: OnlyOption = None,
+    as_json: JsonOption = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write report.html and evidence.json here.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any entry fails.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0 = all cores).")] = 1,
+    workers: EvidenceWorkersOption = 1,
     study_n: Annotated[
         bool,
         typer.Option("--study-n", help="Run each entry at its study's own sample size where the entry records it."),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the evidence entries and print id, reference, expectation, simulated value with CI and pass/fail."""
     from eihlab.evidence import as_json as to_json
@@ -137,14 +153,12 @@ def evidence_run(
     try:
         entries = load_entries(findings, only)
         workers = workers or (os.cpu_count() or 1)
-        if quiet or as_json:
-            results = run_entries(entries, workers=workers, study_n=study_n)
-        else:
-            from rich.progress import Progress
-
-            with Progress(console=console, transient=True) as bar:
-                task = bar.add_task("evidence", total=len(entries))
-                results = run_entries(entries, progress=lambda _id: bar.advance(task), workers=workers, study_n=study_n)
+        results = _with_progress(
+            "evidence",
+            len(entries),
+            quiet or as_json,
+            lambda progress: run_entries(entries, progress=progress, workers=workers, study_n=study_n),
+        )
         report = write_report(results, out) if out is not None else None
     except EihlabError as err:
         fail(err)
@@ -179,6 +193,57 @@ def evidence_run(
             console.print(f"report → {report}")
     if strict and not all(r.passed for r in results):
         raise typer.Exit(1)
+
+
+@evidence_app.command("replicate")
+def evidence_replicate(
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Fresh cohorts per entry (seeds s+1..s+K).")] = 5,
+    findings: FindingsOption = None,
+    only: OnlyOption = None,
+    as_json: JsonOption = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write replication.csv, .json and .png here.")] = None,
+    workers: EvidenceWorkersOption = 1,
+    quiet: QuietOption = False,
+) -> None:
+    """How often each entry passes on fresh cohorts of its size: pass rate over K seeds, with a Wilson 95 % CI."""
+    from eihlab.evidence import load_entries
+    from eihlab.evidence.replicate import replicate, summary, write_replication
+
+    try:
+        entries = load_entries(findings, only)
+        workers = workers or (os.cpu_count() or 1)
+        reps, totals = _with_progress(
+            f"{len(entries)} entries × {seeds + 1} cohorts",
+            seeds + 1,
+            quiet or as_json,
+            lambda progress: replicate(entries, seeds, workers=workers, progress=progress),
+        )
+        if out is not None:
+            write_replication(reps, totals, out)
+    except EihlabError as err:
+        fail(err)
+    data = summary(reps, totals)
+    if as_json:
+        typer.echo(json.dumps(data, indent=1))
+        return
+    table = Table(
+        title=f"replication over {seeds} fresh cohorts per entry: {data['bundled_passed']} of {data['total']} pass "
+        f"at the bundled seeds; expected on a fresh draw {data['expected_passed']:.1f} "
+        f"(per replication: {min(totals)}-{max(totals)})"
+    )
+    for col in ("id", "bundled", "passes", "rate (95 % CI)"):
+        table.add_column(col, overflow="fold")
+    for r in sorted(reps, key=lambda r: (r.rate, r.entry.id)):
+        low, high = r.interval()
+        table.add_row(
+            r.entry.id,
+            "pass" if r.bundled_passed else "fail",
+            f"{r.passes}/{r.runs}",
+            f"{r.rate:.2f} ({low:.2f}-{high:.2f})",
+        )
+    Console().print(table)
+    if out is not None:
+        console.print(f"replication → {out}")
 
 
 @app.command()

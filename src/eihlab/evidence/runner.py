@@ -150,7 +150,7 @@ def run_entry(entry: Entry, cache: dict[tuple[str, int | None, int | None], Resu
         if cache is not None and key in cache:
             result = cache[key]
         else:
-            result = run_experiment(_experiment(entry), n=entry.n, seed=entry.seed)
+            result = run_experiment(entry_experiment(entry), n=entry.n, seed=entry.seed)
             if cache is not None:
                 cache[key] = result
         out.result = result
@@ -168,7 +168,8 @@ def _simulation_key(entry: Entry) -> tuple[str, int | None, int | None]:
     return (repr(entry.experiment), entry.n, entry.seed)
 
 
-def _experiment(entry: Entry) -> Experiment:
+def entry_experiment(entry: Entry) -> Experiment:
+    """The entry's experiment (a bundled name or an inline definition)."""
     return (
         load_experiment(entry.experiment) if isinstance(entry.experiment, str) else parse_experiment(entry.experiment)
     )
@@ -181,7 +182,7 @@ def estimated_steps(entry: Entry) -> int:
     step costs about the same whatever n is, so this is the simulation's cost up to a constant.
     """
     try:
-        exp = _experiment(entry)
+        exp = entry_experiment(entry)
         phys = SubjectPhysiology.typical(1, exp.cohort.species)
         return sum(len(build_schedule(list(arm.events), phys).grid()) for arm in exp.arms)
     except EihlabError:
