@@ -145,6 +145,13 @@ def plot_replication(reps: list[Replication], path: Path) -> None:
         plt.close(fig)
 
 
+def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A JSON record with its interval split into two columns and rates to 3 decimals."""
+    row = {k: v for k, v in record.items() if k != "rate_ci"}
+    low, high = record["rate_ci"]
+    return {**row, "rate": f"{row['rate']:.3f}", "rate_ci_low": f"{low:.3f}", "rate_ci_high": f"{high:.3f}"}
+
+
 def write_replication(reps: list[Replication], totals: list[int], out: Path) -> Path:
     """Write ``replication.csv`` (one row per entry), ``replication.json`` and ``replication.png`` into ``out``.
 
@@ -152,22 +159,10 @@ def write_replication(reps: list[Replication], totals: list[int], out: Path) -> 
     """
     with atomic_folder(out) as tmp:
         plot_replication(reps, tmp / "replication.png")
+        rows = [_csv_row(r.as_dict()) for r in reps]
         with (tmp / "replication.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["id", "ref", "bundled_passed", "passes", "runs", "rate", "rate_ci_low", "rate_ci_high"])
-            for r in reps:
-                low, high = r.interval()
-                writer.writerow(
-                    [
-                        r.entry.id,
-                        r.entry.ref,
-                        r.bundled_passed,
-                        r.passes,
-                        r.runs,
-                        f"{r.rate:.3f}",
-                        f"{low:.3f}",
-                        f"{high:.3f}",
-                    ]
-                )
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["id"])
+            writer.writeheader()
+            writer.writerows(rows)
         (tmp / "replication.json").write_text(json.dumps(summary(reps, totals), indent=1), encoding="utf-8")
     return out
