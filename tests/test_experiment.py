@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import ACUTE
-from eihlab.cli.main import app
+from eihlab.cli.main import app, main
 from eihlab.errors import InputError
 from eihlab.experiment.runner import parse_experiment, run_experiment
 
@@ -120,3 +120,30 @@ def test_every_bundled_experiment_runs(name: str) -> None:
     res = run_experiment(load_experiment(name), n=2)
     assert len(res.observations) > 0
     assert np.isfinite(res.observations.value).all()
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "fragment"),
+    [
+        (["evidence", "run", "--bogus"], "evidence run", "No such option: --bogus"),
+        (["evidence", "replicate", "--only", "a", "b"], "evidence replicate", "unexpected extra argument"),
+        (["calibrate", "--max-evaluations", "many"], "calibrate", "Invalid value for '--max-evaluations'"),
+    ],
+)
+def test_cli_usage_error_is_one_line_with_exit_2(
+    argv: list[str], command: str, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
+    assert lines[0].endswith(f"(see 'eihlab {command} --help')"), err
+
+
+def test_cli_main_returns_the_command_exit_status() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["model", "describe", "--json"])
+    assert exit_info.value.code == 0

@@ -107,6 +107,32 @@ def test_naloxone_lowers_opioid_occupancy() -> None:
     assert blocked[0] < 0.1 * plain[0]
 
 
+def test_naloxone_removes_the_whole_immune_opioid_tone_of_an_injured_animal() -> None:
+    """IL-10/IL-4 act on pain only through the opioid they make injured tissue release (Wu 2018; Celik 2020):
+    without naloxone an injured animal whose IL-4 was restored above healthy (trained) is less sensitised than
+    one whose IL-4 fell (sedentary); naloxone at C/K = c divides the tone, and so their difference, by 1 + c,
+    so that a trained animal keeps none of this route's relief (Stagg 2011 [16]). Without injury the route is
+    silent."""
+    u = Inputs.rest(2)
+    u.injury = np.zeros((2, N_REGIONS))
+    u.injury[:, 0] = 2.0
+    params = system.default_parameters(2)
+    state = system.steady_state(params, u)
+    state["il4"] = np.array([1.4, 0.5])  # trained (IL-4 restored above healthy), sedentary (lowered by the injury)
+
+    def target(drug: dict[str, np.ndarray], inputs: Inputs = u) -> np.ndarray:
+        inputs.drug = drug
+        return np.asarray(system.evaluate(state, params, inputs).targets["central_sens"][0])
+
+    plain = target({})
+    assert plain[0] < plain[1] - 0.1
+    blocked = target({"naloxone": np.full(2, 50.0)})
+    assert blocked[1] - blocked[0] == pytest.approx((plain[1] - plain[0]) / 51.0, rel=1e-9)
+    assert np.all(blocked > plain)
+    uninjured = Inputs.rest(2)
+    np.testing.assert_allclose(target({}, uninjured), target({"naloxone": np.full(2, 50.0)}, uninjured), atol=1e-9)
+
+
 def test_exhausting_exercise_phosphorylates_nr1_but_moderate_does_not() -> None:
     hard = _run(_bout_inputs(1, "aerobic", 1.0), 8)
     easy = _run(_bout_inputs(1, "aerobic", 0.5), 30)

@@ -1,5 +1,5 @@
 """``python -m eihlab``."""
 
-from eihlab.cli.main import app
+from eihlab.cli.main import main
 
-app()
+main()

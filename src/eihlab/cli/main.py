@@ -318,9 +318,34 @@ model_app.command("sbml")(sbml_cmd)
 app.command("prescribe")(prescribe_cmd)
 
 
-def main() -> None:  # pragma: no cover
-    """Entry point for ``python -m eihlab``."""
-    app()
+def _is_usage_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is click's ``UsageError`` (typer may vendor its own click, so match by class name)."""
+    return any(cls.__name__ == "UsageError" for cls in type(exc).__mro__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``eihlab`` command and ``python -m eihlab``.
+
+    A usage error (an unknown option, a missing or extra argument) is reported on one line, ``error: <what>
+    (see '<command> --help')``, with exit status 2, instead of click's framed usage block; the help that a
+    command group prints when given no command is shown as usual.
+    """
+    try:
+        code = app(args=argv, prog_name="eihlab", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        raise SystemExit(1) from None
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            typer.echo(ctx.get_help())
+            raise SystemExit(0) from None
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        typer.echo(f"error: {exc.format_message()}{where}", err=True)  # type: ignore[attr-defined]
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

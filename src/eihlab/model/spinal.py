@@ -31,22 +31,29 @@ r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
     of physically active animals opposes both priming and trigger, dividing their rates by
     :math:`\rho = 1 + k_{10,\pi}(\text{IL10}-1)_+` (Leung 2016, doi:10.1097/j.pain.0000000000000394).
 * Latent central sensitisation :math:`\lambda` (dorsal-horn excitability: AMPA, TLR-4, P2X4 phosphorylation;
-  SP5-SP7) relaxes (τ ≈ 2 d) to :math:`[\sigma_c + k_J J + k_p(\text{pro}-1)_+ + k_{M1}(\text{M1}-1)
-  + k_{10}(1-\text{IL10})_+ + k_4(1-\text{IL4})_+]_+`, where :math:`\sigma_c` is the condition's central
-  sensitisation: a fall of IL-10/IL-4 below healthy removes their anti-inflammatory restraint.
+  SP5-SP7) relaxes (τ ≈ 2 d) to :math:`[\sigma_c + k_J J + k_p(\text{pro}-1)_+ + k_{M1}(\text{M1}-1)]_+`,
+  where :math:`\sigma_c` is the condition's central sensitisation. Pro-inflammatory cytokines sensitise only
+  above the healthy level.
 * Expressed central sensitisation :math:`\sigma` (what percepts see) follows within minutes
-  :math:`[\lambda + k_\pi\mu - (k_{10}(\text{IL10}-1)_+ + k_4(\text{IL4}-1)_+)/(1 + c_\text{nal})]_+`: a rise of
-  IL-10/IL-4 above healthy relieves allodynia through opioid release — IL-10 makes spinal microglia express
-  β-endorphin (Wu et al. 2018, doi:10.1016/j.bbi.2018.06.015: naloxone, CTAP or β-endorphin antiserum
-  completely block spinal IL-10 anti-allodynia, separately from its anti-neuroinflammatory action), IL-4
-  makes M2 macrophages release opioid peptides (Celik et al. 2020, doi:10.1172/jci.insight.133093) — so the
-  relief masks the latent sensitisation and naloxone unmasks it within minutes, as μ-opioid tone holds
-  latent sensitisation in remission (Corder et al. 2013, doi:10.1126/science.1232430). Both routes are shown
-  in nerve-injured animals, whose injury activates the immune cells that make the opioid, so the relief is
-  multiplied by :math:`J/(J + J_r)` with the injury level J (:math:`J_r` small): without injured tissue
-  (fibromyalgia, chronic whiplash) training does not relieve sensitisation through IL-10/IL-4, and its effect
-  there comes from the descending systems, as the small effect of aerobic training on tender points suggests
-  (Busch et al. 2008, J Rheumatol 35:1130). Pro-inflammatory cytokines sensitise only above the healthy level.
+  :math:`[\lambda + k_\pi\mu + \hat J\,(k_{10} + k_4 - (k_{10}\,\text{IL10} + k_4\,\text{IL4})/(1 + c_\text{nal}))]_+`
+  with :math:`\hat J = J/(J + J_r)`. IL-10 and IL-4 act on pain through the opioid that they make
+  injury-activated immune cells release: IL-10 makes spinal microglia express β-endorphin (Wu et al. 2018,
+  doi:10.1016/j.bbi.2018.06.015: naloxone, CTAP or β-endorphin antiserum completely block spinal IL-10
+  anti-allodynia, separately from its anti-neuroinflammatory action), IL-4 makes M2 macrophages release opioid
+  peptides (Celik et al. 2020, doi:10.1172/jci.insight.133093). The tone is measured from an injured animal at
+  healthy cytokine levels: a fall of IL-10/IL-4 after injury is a loss of opioid tone (more sensitisation),
+  a rise above healthy relieves it, and naloxone removes the whole tone within minutes, unmasking the
+  sensitisation it held in remission (μ-opioid tone holds latent sensitisation in remission: Corder et al.
+  2013, doi:10.1126/science.1232430). Their anti-inflammatory action is not counted here: it is in the
+  cytokine and macrophage equations (IL-10 lowers pro-inflammatory cytokines, SP11b; the IL-4-driven M2
+  milieu repolarises M1 macrophages, SP13c). Until 2026-11-29 a fall below healthy entered the latent
+  sensitisation as a naloxone-insensitive, ungated term; with it, the restoration of IL-4 by training was an
+  opioid-independent route, and naloxone left 2.5 of a trained neuropathic rat's 5.9 g von Frey EIH (Stagg
+  2011 [16] reports a complete reversal). Both routes are shown in nerve-injured animals, whose injury
+  activates the immune cells that make the opioid, hence the factor :math:`\hat J` (:math:`J_r` small):
+  without injured tissue (fibromyalgia, chronic whiplash) training does not relieve sensitisation through
+  IL-10/IL-4, and its effect there comes from the descending systems, as the small effect of aerobic training
+  on tender points suggests (Busch et al. 2008, J Rheumatol 35:1130).
 * Microglia relax to :math:`1 + k_\mu \sigma` (SP7).
 """
 
@@ -245,7 +252,7 @@ PARAMETERS = (
         0.0,
         2.0,
         "[43][45]: IL-10 antagonist partly blocks EIH",
-        "desensitisation per unit IL-10 excess",
+        "opioid-mediated desensitisation per unit IL-10 signal (relative to healthy) in injured animals",
         0.3,
         C,
     ),
@@ -256,7 +263,7 @@ PARAMETERS = (
         0.0,
         2.0,
         "[46]: IL-4 antagonist abolishes low-intensity EIH",
-        "desensitisation per unit IL-4 excess",
+        "opioid-mediated desensitisation per unit IL-4 signal (relative to healthy) in injured animals",
         0.3,
         C,
     ),
@@ -433,23 +440,18 @@ def dynamics(ctx: Context) -> None:
         + ctx.g("SP14") * p["k_m1_cs"] * (s["macrophage_m1"] - 1.0)
         - ctx.g("CX18b") * p["k_stimulation_cs"] * s["stimulation_load"] / (s["stimulation_load"] + 0.3)
     )
-    il10_excess = ctx.g("SP12") * p["k_il10_cs"] * (ctx.sig["il10_signal"] - 1.0)
-    il4_excess = ctx.g("SP16") * p["k_il4_cs"] * (ctx.sig["il4_signal"] - 1.0)
-    # a fall of IL-4/IL-10 below healthy removes their anti-inflammatory restraint (latent, slow); a rise above
-    # healthy relieves allodynia through opioid release: IL-10 makes spinal microglia express β-endorphin
-    # (Wu 2018, doi:10.1016/j.bbi.2018.06.015: naloxone/CTAP completely block IL-10 anti-allodynia) and IL-4
-    # makes M2 macrophages release opioid peptides (Celik 2020, doi:10.1172/jci.insight.133093)
-    # Both are shown in nerve-injured animals, whose injury activates the opioid-making cells: gated by the injury
-    deficit = xp.maximum(-il10_excess, 0.0) + xp.maximum(-il4_excess, 0.0)
+    # IL-10/IL-4 act on pain through the opioid that injury-activated immune cells release (Wu 2018; Celik
+    # 2020): a tone measured from an injured animal at healthy cytokine levels, removed by naloxone in minutes
     injured = injury / (injury + p["injury_relief_half"])
-    relief = (xp.maximum(il10_excess, 0.0) + xp.maximum(il4_excess, 0.0)) * injured
-    latent = xp.clip(sens + deficit, 0.0, MAX_SENSITISATION)
-    ctx.relax("latent_sens", ctx.node("DH_neuron_excitability") * latent, p["tau_central_sens"])
-    # the opioid-mediated relief masks the latent sensitisation and is reversed by naloxone within minutes
-    # (latent sensitisation held in remission by μ-opioid tone, Corder 2013, doi:10.1126/science.1232430)
+    k10 = ctx.g("SP12") * p["k_il10_cs"]
+    k4 = ctx.g("SP16") * p["k_il4_cs"]
     blocker = ctx.g("SP22") * (u.drug_level("naloxone") + u.drug_level("naltrexone"))
+    opioid_tone = (k10 * ctx.sig["il10_signal"] + k4 * ctx.sig["il4_signal"]) / (1.0 + blocker)
+    unrelieved = injured * (k10 + k4 - opioid_tone)
+    latent = xp.clip(sens, 0.0, MAX_SENSITISATION)
+    ctx.relax("latent_sens", ctx.node("DH_neuron_excitability") * latent, p["tau_central_sens"])
     # triggered priming is expressed (weeks, [62][64]); latent priming is silent
     primed = ctx.g("SP19") * p["k_priming_cs"] * s["primed_sens"]
-    expressed = xp.clip(s["latent_sens"] + primed - relief / (1.0 + blocker), 0.0, MAX_SENSITISATION)
+    expressed = xp.clip(s["latent_sens"] + primed + unrelieved, 0.0, MAX_SENSITISATION)
     ctx.relax("central_sens", expressed, p["tau_cs_expression"])
     ctx.relax("microglia", 1.0 + ctx.g("SP7") * p["k_microglia"] * s["central_sens"], p["tau_central_sens"])
