@@ -129,6 +129,31 @@ def test_calibration_fits_resumes_and_records(tmp_path) -> None:
     assert p.source.startswith("calibrated to toy_ppt_baseline (prior:")
 
 
+def test_calibration_on_several_cohorts_fits_their_mean_loss(tmp_path) -> None:
+    """With cohorts = 2 an entry's loss is the mean of its losses on its seed and the next (each judged as
+    `eihlab evidence replicate` judges it), its pass needs both, and the journal refuses a resume with another K."""
+    from eihlab.evidence.calibrate import Evaluator, entry_loss
+    from eihlab.evidence.replicate import with_seed_offset
+    from eihlab.evidence.runner import run_entries
+
+    entry = _baseline_entry(690.0, 740.0)
+    journal = tmp_path / "journal.jsonl"
+    ev = Evaluator(["ppt_quadriceps_kpa"], [entry], journal, cohorts=2)
+    record = ev.details([520.0])
+    with registry.trial_defaults({"ppt_quadriceps_kpa": 520.0}):
+        by_hand = [entry_loss(r) for r in run_entries([entry, with_seed_offset(entry, 1)])]
+    assert by_hand[0] != by_hand[1]  # two different cohorts
+    assert record["loss"] == pytest.approx(sum(by_hand) / 2, rel=1e-12)
+    assert record["cohorts"] == 2 and record["entries"]["toy_ppt_baseline"]["passes"] == 0
+
+    fit = calibrate(resolve_params(["ppt_quadriceps_kpa"]), [entry], max_evaluations=30, cohorts=2)
+    assert fit.loss_after == 0 and fit.entries_after["toy_ppt_baseline"] == {"loss": 0.0, "passed": True, "passes": 2}
+    with pytest.raises(InputError, match="number of cohorts"):
+        Evaluator(["ppt_quadriceps_kpa"], [entry], journal, cohorts=3).load_journal()
+    with pytest.raises(InputError, match="--cohorts"):
+        calibrate(resolve_params(["ppt_quadriceps_kpa"]), [entry], cohorts=0)
+
+
 def test_bad_parameter_names_are_refused() -> None:
     with pytest.raises(InputError, match="not_a_parameter"):
         resolve_params(["not_a_parameter"])

@@ -32,6 +32,14 @@ def calibrate_cmd(
     journal: Annotated[Path, typer.Option("--journal", help="Evaluation journal (JSON lines).")] = DEFAULT_JOURNAL,
     resume: Annotated[bool, typer.Option("--resume", help="Replay the journal of an interrupted run.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes per loss evaluation.")] = 1,
+    cohorts: Annotated[
+        int,
+        typer.Option(
+            "--cohorts",
+            min=1,
+            help="Judge each target on this many cohorts (its seed and the next ones) and fit their mean loss.",
+        ),
+    ] = 1,
     write: Annotated[bool, typer.Option("--write/--dry-run", help="Write the fit to the calibration file.")] = True,
     holdout: Annotated[bool, typer.Option("--holdout/--no-holdout", help="Report hold-out pass rates.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
@@ -54,7 +62,10 @@ def calibrate_cmd(
         def progress(calls: int, loss: float, best: float) -> None:
             err.print(f"  evaluation {calls:3d}: loss {loss:9.4f}   best {best:9.4f}")
 
-        err.print(f"fitting {len(chosen)} parameters to {len(train)} entries (at most {max_evaluations} evaluations)")
+        on = f" on {cohorts} cohorts each" if cohorts > 1 else ""
+        err.print(
+            f"fitting {len(chosen)} parameters to {len(train)} entries{on} (at most {max_evaluations} evaluations)"
+        )
         fit = calibrate(
             chosen,
             train,
@@ -63,6 +74,7 @@ def calibrate_cmd(
             resume=resume,
             workers=workers,
             progress=progress,
+            cohorts=cohorts,
         )
     except EihlabError as e:
         fail(e)
@@ -81,12 +93,17 @@ def calibrate_cmd(
     table = Table(title="training entries")
     for col in ("entry", "loss before", "loss after", "passed before", "passed after"):
         table.add_column(col)
+
+    def passed(record: dict[str, object]) -> str:
+        return f"{record['passes']}/{cohorts}" if cohorts > 1 else str(record["passed"])
+
     for eid in fit.targets:
         b, a = fit.entries_before[eid], fit.entries_after[eid]
-        table.add_row(eid, f"{b['loss']:.4g}", f"{a['loss']:.4g}", str(b["passed"]), str(a["passed"]))
+        table.add_row(eid, f"{b['loss']:.4g}", f"{a['loss']:.4g}", passed(b), passed(a))
     out.print(table)
     n_train = sum(fit.entries_after[e]["passed"] for e in fit.targets)
-    out.print(f"training: {n_train}/{len(fit.targets)} entries pass after the fit")
+    every = f" on all {cohorts} cohorts" if cohorts > 1 else ""
+    out.print(f"training: {n_train}/{len(fit.targets)} entries pass{every} after the fit")
     if holdout:
         rest = [e for e in load_entries() if e.id not in set(fit.targets)]
         with registry.trial_defaults(fit.after):
@@ -96,6 +113,7 @@ def calibrate_cmd(
         command = shlex.join(
             ["eihlab", "calibrate", "--params", ",".join(fit.names), "--targets", ",".join(fit.targets)]
             + ["--max-evaluations", str(max_evaluations)]
+            + (["--cohorts", str(cohorts)] if cohorts > 1 else [])
         )
         write_calibration(fit, command)
         out.print(f"wrote {registry.CALIBRATION_FILE}")

@@ -7,8 +7,16 @@ primary expectations (:func:`eihlab.evidence.evaluate.shortfall`; 0 for an expec
 
 Cohorts are drawn with each entry's own seed at every point (common random numbers), so :math:`L` is a
 deterministic function and a derivative-free bounded optimiser (Powell, :func:`scipy.optimize.minimize`)
-can be used. Each parameter is searched on ``[0, 1]``, mapped to its bounds on a log scale where both
-bounds are positive and linearly otherwise.
+can be used. With ``cohorts`` K > 1 each entry is judged on K cohorts of its size (its seed s and s+1 … s+K-1,
+as :mod:`eihlab.evidence.replicate` draws them) and contributes the mean of their losses,
+
+.. math:: L(\theta) = \sum_{e \in \text{train}} \frac{1}{K} \sum_{k=0}^{K-1} \sum_{x \in e} s_{x,k}(\theta)^2 ,
+
+so that the fit meets a target on the model's cohorts of that size rather than on the one its seed draws (a
+fit to one cohort stops at the first point that passes there, at the edge of what passes on others).
+
+Each parameter is searched on ``[0, 1]``, mapped to its bounds on a log scale where both bounds are positive
+and linearly otherwise.
 
 Every evaluated point is appended to a journal (one JSON line each). A resumed run replays the journal:
 the optimiser is deterministic, so it retraces its path through cached points and continues where the
@@ -34,6 +42,7 @@ from scipy import optimize
 
 from eihlab.errors import InputError
 from eihlab.evidence.evaluate import shortfall
+from eihlab.evidence.replicate import with_seed_offset
 from eihlab.evidence.runner import EntryResult, group_by_simulation, load_entries, run_entries
 from eihlab.evidence.schema import Entry
 from eihlab.model import registry
@@ -88,10 +97,25 @@ class _Converged(Exception):
 
 
 def _evaluate(values: dict[str, float], entries: list[Entry]) -> list[tuple[str, float, bool]]:
-    """Run entries at a candidate point: ``(id, loss, passed)`` per entry (also the worker function)."""
+    """Run entries at a candidate point: ``(id, loss, passed)`` per entry and cohort (also the worker function)."""
     with registry.trial_defaults(values):
         results = run_entries(entries)
     return [(r.entry.id, entry_loss(r), r.passed) for r in results]
+
+
+def _per_entry(rows: list[tuple[str, float, bool]]) -> dict[str, dict[str, Any]]:
+    """Each entry's mean loss over its cohorts, whether it passed on every one, and on how many it passed."""
+    grouped: dict[str, list[tuple[float, bool]]] = {}
+    for eid, loss, ok in rows:
+        grouped.setdefault(eid, []).append((loss, ok))
+    return {
+        eid: {
+            "loss": sum(loss for loss, _ in runs) / len(runs),
+            "passed": all(ok for _, ok in runs),
+            "passes": sum(ok for _, ok in runs),
+        }
+        for eid, runs in grouped.items()
+    }
 
 
 def _split(entries: list[Entry], workers: int) -> list[list[Entry]]:
@@ -111,6 +135,7 @@ class Evaluator:
     journal: Path | None = None
     workers: int = 1
     progress: Callable[[int, float, float], None] | None = None
+    cohorts: int = 1
     cache: dict[tuple[float, ...], dict[str, Any]] = field(default_factory=dict)
     calls: int = 0
     best: float = math.inf
@@ -122,9 +147,12 @@ class Evaluator:
             return 0
         for line in self.journal.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
-            if record.get("names") != self.names or record.get("targets") != self.targets:
+            same = (record.get("names"), record.get("targets"), record.get("cohorts", 1))
+            if same != (self.names, self.targets, self.cohorts):
                 raise InputError(
-                    "--resume", str(self.journal), f"a journal of the same parameters {self.names} and targets"
+                    "--resume",
+                    str(self.journal),
+                    f"a journal of the same parameters {self.names}, targets and number of cohorts ({self.cohorts})",
                 )
             self.cache[self._key(record["values"])] = record
         return len(self.cache)
@@ -133,6 +161,10 @@ class Evaluator:
     def targets(self) -> list[str]:
         """Ids of the training entries."""
         return [e.id for e in self.entries]
+
+    def _runs(self) -> list[Entry]:
+        """Every training entry on each of its cohorts (seed offsets 0 … K-1)."""
+        return [with_seed_offset(e, k) if k else e for e in self.entries for k in range(self.cohorts)]
 
     @staticmethod
     def _key(values: Sequence[float]) -> tuple[float, ...]:
@@ -143,18 +175,22 @@ class Evaluator:
         key = self._key(values)
         if key not in self.cache:
             point = dict(zip(self.names, key, strict=True))
+            runs = self._runs()
             if pool is None:
-                rows = _evaluate(point, self.entries)
+                rows = _evaluate(point, runs)
             else:
-                shares = _split(self.entries, self.workers)
+                shares = _split(runs, self.workers)
                 rows = [row for part in pool.map(_evaluate, [point] * len(shares), shares) for row in part]
+            entries = _per_entry(rows)
             record: dict[str, Any] = {
                 "names": self.names,
                 "targets": self.targets,
                 "values": list(key),
-                "loss": sum(loss for _, loss, _ in rows),
-                "entries": {i: {"loss": loss, "passed": ok} for i, loss, ok in rows},
+                "loss": sum(e["loss"] for e in entries.values()),
+                "entries": entries,
             }
+            if self.cohorts > 1:
+                record["cohorts"] = self.cohorts
             self.cache[key] = record
             if self.journal is not None:
                 self.journal.parent.mkdir(parents=True, exist_ok=True)
@@ -221,16 +257,20 @@ def calibrate(
     resume: bool = False,
     workers: int = 1,
     progress: Callable[[int, float, float], None] | None = None,
+    cohorts: int = 1,
 ) -> Fit:
     """Fit ``params`` to ``entries`` with bounded Powell on the unit cube; see the module docstring.
 
-    The search stops early at the first point where every training expectation is met with :data:`MARGIN`.
+    The search stops early at the first point where every training expectation is met with :data:`MARGIN`
+    (on every one of the ``cohorts`` cohorts of each entry).
     """
+    if cohorts < 1:
+        raise InputError("--cohorts", cohorts, "an integer >= 1")
     names = [p.name for p in params]
     scales = [Scale(p.lower, p.upper) for p in params]
     if journal is not None and journal.exists() and not resume:
         journal.unlink()
-    ev = Evaluator(names, entries, journal, workers, progress)
+    ev = Evaluator(names, entries, journal, workers, progress, cohorts)
     if resume:
         ev.load_journal()
     x0 = np.array([s.to_unit(p.default) for s, p in zip(scales, params, strict=True)])
