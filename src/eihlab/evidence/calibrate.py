@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -162,8 +163,9 @@ class Evaluator:
         """Ids of the training entries."""
         return [e.id for e in self.entries]
 
-    def _runs(self) -> list[Entry]:
-        """Every training entry on each of its cohorts (seed offsets 0 … K-1)."""
+    @cached_property
+    def runs(self) -> list[Entry]:
+        """Every training entry on each of its cohorts (seed offsets 0 … K-1), built once."""
         return [with_seed_offset(e, k) if k else e for e in self.entries for k in range(self.cohorts)]
 
     @staticmethod
@@ -175,11 +177,10 @@ class Evaluator:
         key = self._key(values)
         if key not in self.cache:
             point = dict(zip(self.names, key, strict=True))
-            runs = self._runs()
             if pool is None:
-                rows = _evaluate(point, runs)
+                rows = _evaluate(point, self.runs)
             else:
-                shares = _split(runs, self.workers)
+                shares = _split(self.runs, self.workers)
                 rows = [row for part in pool.map(_evaluate, [point] * len(shares), shares) for row in part]
             entries = _per_entry(rows)
             record: dict[str, Any] = {
