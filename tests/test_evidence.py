@@ -319,3 +319,16 @@ def test_cli_replicate_json_and_files(tmp_path) -> None:
     assert table.loc[0, "id"] == "possible" and table.loc[0, "passes"] == 2
     assert json.loads((out / "replication.json").read_text(encoding="utf-8")) == data
     assert (out / "replication.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_required_calibration_targets_hold_beyond_their_bundled_cohort() -> None:
+    """T1 and T2 (issue 3 §4) pass on their bundled cohort and on the next two, the cohorts they were fitted on.
+
+    A fit to one cohort stops at the first point that passes there and fails on about half of fresh cohorts; the
+    recorded `--cohorts 3` step is what keeps them inside their tolerances on all three.
+    """
+    entries = load_entries(only=["T1_exercise_type_effect_sizes", "T2_local_vs_remote_isometric"])
+    cohorts = [with_seed_offset(e, k) for k in range(3) for e in entries]
+    failed = [(r.entry.id, r.entry.seed) for r in run_entries(cohorts, workers=2) if not r.passed]
+    assert not failed
