@@ -46,14 +46,12 @@ r"""Spinal dorsal horn: gate control, central sensitisation, microglia.
   sensitisation it held in remission (μ-opioid tone holds latent sensitisation in remission: Corder et al.
   2013, doi:10.1126/science.1232430). Their anti-inflammatory action is not counted here: it is in the
   cytokine and macrophage equations (IL-10 lowers pro-inflammatory cytokines, SP11b; the IL-4-driven M2
-  milieu repolarises M1 macrophages, SP13c). Until 2026-11-29 a fall below healthy entered the latent
-  sensitisation as a naloxone-insensitive, ungated term; with it, the restoration of IL-4 by training was an
-  opioid-independent route, and naloxone left 2.5 of a trained neuropathic rat's 5.9 g von Frey EIH (Stagg
-  2011 [16] reports a complete reversal). Both routes are shown in nerve-injured animals, whose injury
-  activates the immune cells that make the opioid, hence the factor :math:`\hat J` (:math:`J_r` small):
-  without injured tissue (fibromyalgia, chronic whiplash) training does not relieve sensitisation through
-  IL-10/IL-4, and its effect there comes from the descending systems, as the small effect of aerobic training
-  on tender points suggests (Busch et al. 2008, J Rheumatol 35:1130).
+  milieu repolarises M1 macrophages, SP13c), so naloxone reverses the whole EIH that training's restoration of
+  IL-10/IL-4 gives a neuropathic animal, as Stagg 2011 [16] reports. Both routes are shown in nerve-injured
+  animals, whose injury activates the immune cells that make the opioid, hence the factor :math:`\hat J`
+  (:math:`J_r` small): without injured tissue (fibromyalgia, chronic whiplash) training does not relieve
+  sensitisation through IL-10/IL-4, and its effect there comes from the descending systems, as the small effect of
+  aerobic training on tender points suggests (Busch et al. 2008, J Rheumatol 35:1130).
 * Microglia relax to :math:`1 + k_\mu \sigma` (SP7).
 """
 
