@@ -97,6 +97,25 @@ def test_knockout_of_opioid_edge_removes_opioid_inhibition() -> None:
     assert ko[0] < full[0]
 
 
+@pytest.mark.parametrize("kind", ["edge", "node"])
+def test_every_edge_and_node_can_be_knocked_out_per_subject(kind: str) -> None:
+    """An experiment's knock-out arrives as one gain per subject ``(n,)``; it must broadcast against per-region
+    arrays (a bare ``(n,)`` gain times ``(n, N_REGIONS)`` raised, or silently made ``(n, n)`` when n = N_REGIONS)."""
+    n = 3
+    params = system.default_parameters(n)
+    u = _bout_inputs(n, "aerobic", 0.75)
+    u.acid = np.full((n, N_REGIONS), 0.2)
+    u.injury = np.full((n, N_REGIONS), 0.1)
+    state = system.steady_state(params, Inputs.rest(n))
+    reference = system.evaluate(state, params, u)
+    names = list(EDGE_BY_ID) if kind == "edge" else list(NODE_BY_NAME)
+    for name in names:
+        gains = {name: np.zeros(n)}
+        ctx = system.evaluate(state, params, u, *((gains, None) if kind == "edge" else (None, gains)))
+        for var, (target, _) in ctx.targets.items():
+            assert np.shape(target) == np.shape(reference.targets[var][0]), (name, var)
+
+
 def test_naloxone_lowers_opioid_occupancy() -> None:
     u = _bout_inputs(1, "aerobic", 0.75)
     params = system.default_parameters(1)

@@ -42,6 +42,14 @@ class Context:
         """Activity scale of a node (1 unless lesioned or scaled)."""
         return self.node_gain.get(name, 1.0)
 
+    def g_regional(self, edge_id: str) -> Array | float:
+        """:meth:`g` shaped to multiply a per-region array ``(n, N_REGIONS)``: a per-subject gain gets a region axis."""
+        return _per_region(self.g(edge_id))
+
+    def node_regional(self, name: str) -> Array | float:
+        """:meth:`node` shaped to multiply a per-region array ``(n, N_REGIONS)``."""
+        return _per_region(self.node(name))
+
     def signal(self, name: str, value: Array) -> Array:
         """Record an algebraic signal (fast subsystem) and return it."""
         self.sig[name] = value
@@ -63,6 +71,11 @@ class Context:
     def rate(self, state: str, rate_per_min: Array) -> None:
         """Declare ``d state/dt = rate_per_min`` (integrated exactly over a step with constant rate)."""
         self.rates[state] = rate_per_min
+
+
+def _per_region(gain: Array | float) -> Array | float:
+    """A per-subject gain ``(n,)`` as ``(n, 1)``; scalars pass through."""
+    return gain[:, None] if np.ndim(gain) == 1 else gain  # type: ignore[index]
 
 
 def hill(x: Array, ec50: Array | float, n: float = 1.0) -> Array:

@@ -439,7 +439,7 @@ def dynamics(ctx: Context) -> None:
     # spindle/GTO discharge follows the force (load) of the work, active or passive; not the fatigue-driven effort
     force = xp.clip(u.intensity, 0.0, 1.0) * on
     spindle = ctx.g("EX1") * ctx.node("muscle_spindle_GTO") * on * proprio_gain * (0.5 + force)
-    proprio = ctx.g("SP0") * ctx.node("Aa_Ab_afferent") * spindle[:, None] * u.region_weight[None, :]
+    proprio = ctx.g_regional("SP0") * ctx.node_regional("Aa_Ab_afferent") * spindle[:, None] * u.region_weight[None, :]
     ctx.signal("proprio_drive", proprio)
 
     # fatigue: depletion while exercising, exponential recovery once the bout is over. A subject who reaches
@@ -455,7 +455,9 @@ def dynamics(ctx: Context) -> None:
     # movement-evoked nociception of sensitised tissue: loading a painful region hurts even without metabolites
     load = xp.clip(u.intensity, 0.0, 1.0) * on * (u.active + 0.5 * (1.0 - u.active))
     excess_sens = xp.maximum(s["psens"] - 1.0, 0.0)
-    regional = ctx.g("PE2") * p["k_movement_pain"][:, None] * load[:, None] * excess_sens * u.region_weight[None, :]
+    regional = (
+        ctx.g_regional("PE2") * p["k_movement_pain"][:, None] * load[:, None] * excess_sens * u.region_weight[None, :]
+    )
     ctx.signal("movement_pain_region", regional)
     movement_pain = regional @ weights if weights.sum() > 0 else np.zeros(u.n)
     ex_noci = ctx.g("PE1") * p["k_exercise_nociception"] * metab * sens_exercised * xp.sqrt(mass) + movement_pain
@@ -473,8 +475,8 @@ def dynamics(ctx: Context) -> None:
     target = (
         1.0
         + p["psens_condition"]
-        + ctx.g("PE4") * p["k_doms_sens"][:, None] * s["doms"]
-        + ctx.g("PE5") * p["k_injury_sens"][:, None] * injury * _inflammatory_factor(ctx)[:, None]
-        + ctx.g("PE6") * p["k_acid_sens"][:, None] * acid
+        + ctx.g_regional("PE4") * p["k_doms_sens"][:, None] * s["doms"]
+        + ctx.g_regional("PE5") * p["k_injury_sens"][:, None] * injury * _inflammatory_factor(ctx)[:, None]
+        + ctx.g_regional("PE6") * p["k_acid_sens"][:, None] * acid
     )
-    ctx.relax("psens", ctx.node("peripheral_sensitisation") * target, p["tau_peripheral_sens"][:, None])
+    ctx.relax("psens", ctx.node_regional("peripheral_sensitisation") * target, p["tau_peripheral_sens"][:, None])

@@ -405,10 +405,16 @@ def dynamics(ctx: Context) -> None:
     s, p, u = ctx.s, ctx.p, ctx.u
     # central sensitisation disinhibits the dorsal horn (KCC2 loss): the large-fibre gate weakens
     disinhibition = xp.exp(-p["k_disinhibition"] * s["central_sens"])[:, None]
-    drive = ctx.g("SP2") * ctx.node("gate_cell") * p["k_gate"][:, None] * disinhibition * ctx.sig["proprio_drive"]
+    drive = (
+        ctx.g_regional("SP2")
+        * ctx.node_regional("gate_cell")
+        * p["k_gate"][:, None]
+        * disinhibition
+        * ctx.sig["proprio_drive"]
+    )
     ctx.relax_asymmetric("gate", drive, p["tau_gate_rise"][:, None], p["tau_gate"][:, None])
     # persistent nociceptive input from loading a painful region winds up its segments (SP1)
-    windup = ctx.g("SP1") * p["k_windup"][:, None] * ctx.sig["movement_pain_region"]
+    windup = ctx.g_regional("SP1") * p["k_windup"][:, None] * ctx.sig["movement_pain_region"]
     ctx.relax_asymmetric("windup", windup, 1.0, p["tau_windup"][:, None])
 
     acid = xp.asarray(u.acid)
