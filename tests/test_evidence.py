@@ -18,7 +18,7 @@ from eihlab.errors import InputError
 from eihlab.evidence import Entry, load_entries, run_entries
 from eihlab.evidence.evaluate import Cohort, Estimate, contrast, correlation, estimate, judge
 from eihlab.evidence.replicate import replicate, with_seed_offset
-from eihlab.evidence.schema import Expectation, Term
+from eihlab.evidence.schema import Expectation, Subgroup, Term
 
 
 def _obs(rows: list[tuple[int, str, float, float]]) -> pd.DataFrame:
@@ -76,6 +76,24 @@ def test_correlation_fisher_interval() -> None:
     r = np.corrcoef([100, 200, 150, 120, 180], [120, 230, 150, 125, 170])[0, 1]
     assert est.value == pytest.approx(r)
     assert est.low == pytest.approx(math.tanh(math.atanh(r) - 1.959964 / math.sqrt(2)), rel=1e-5)
+
+
+def test_subgroup_restricts_to_the_selected_subjects() -> None:
+    """Responders by their exercise-arm change (20, 30, 0): the top third is subject 1, 'above 10' subjects 0 and 1;
+    the crossover contrast is then taken over them only (net changes 19, 32, -3)."""
+    cohort = Cohort(TOY, "crossover")
+    change = Term(arm="ex", measure="PPT", site="x", time=10)
+    net = [change, Term(arm="rest", measure="PPT", site="x", time=10, coef=-1)]
+    top = Expectation(text="t", contrast=net, subgroup=Subgroup(term=change, top_fraction=1 / 3))
+    assert estimate(cohort, top).value == pytest.approx(32.0) and estimate(cohort, top).n == 1
+    above = Expectation(text="t", contrast=net, subgroup=Subgroup(term=change, above=10))
+    assert estimate(cohort, above).value == pytest.approx((19 + 32) / 2)
+    bottom = Expectation(text="t", contrast=net, subgroup=Subgroup(term=change, bottom_fraction=0.5))
+    assert estimate(cohort, bottom).value == pytest.approx((-3 + 19) / 2)  # 1.5 rounds up to 2 subjects
+    with pytest.raises(InputError, match="subgroup"):  # parallel arms have other subjects
+        estimate(Cohort(TOY, "parallel"), above)
+    with pytest.raises(ValueError, match="exactly one of above"):
+        Subgroup(term=change, above=1, below=2)
 
 
 @pytest.mark.parametrize(

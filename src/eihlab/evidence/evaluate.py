@@ -9,6 +9,7 @@ before time 0), as in :func:`eihlab.stats.subject_changes`.
 * An effect size is the mean change over the SD of the change (:math:`d_z`, ``standardiser: change``) or over
   the average SD of the pre and post values (:math:`d_{av}`, ``standardiser: baseline``; the raw-score metric
   of Morris & DeShon 2002, doi:10.1037/1082-989X.7.1.105, used by pre-post meta-analyses).
+* A ``subgroup`` first restricts the cohort to the subjects its term selects (:func:`select_subjects`).
 * ``increase``/``positive`` pass when the lower 95 % limit is above 0, ``decrease``/``negative`` when the
   upper limit is below 0; ``not_increase`` passes unless the lower limit is above 0 (no significant rise),
   ``not_decrease`` unless the upper limit is below 0; ``within`` when the point estimate lies in [low, high].
@@ -24,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from eihlab.errors import InputError
-from eihlab.evidence.schema import Expectation, Term
+from eihlab.evidence.schema import Expectation, Subgroup, Term
 
 Z95 = 1.959963984540054
 
@@ -77,6 +78,13 @@ class Cohort:
                 "expectation term.time", term.time, f"a probed time of {term.arm}/{term.measure}/{site}: {list(ts)}"
             )
         return float(ts[j])
+
+    def restricted(self, subjects: pd.Index) -> Cohort:
+        """The same cohort with only ``subjects`` (their probes keep their times)."""
+        sub = object.__new__(Cohort)
+        sub.cell = self.cell[self.cell.index.get_level_values("subject").isin(subjects)]
+        sub.design, sub.times = self.design, self.times
+        return sub
 
     def _values(self, term: Term, site: str, time: float) -> pd.Series:
         return self.cell.loc[(term.arm, term.measure, site, time)]
@@ -155,8 +163,54 @@ def correlation(cohort: Cohort, x: Term, y: Term) -> Estimate:
     return Estimate(r, math.tanh(z - half), math.tanh(z + half), n)
 
 
+def select_subjects(cohort: Cohort, subgroup: Subgroup) -> pd.Index:
+    """Subjects whose subgroup term lies above/below its value, or the top/bottom fraction ranked by it.
+
+    A fraction keeps ``f n`` subjects rounded half up (at least one) of the ``n`` with a finite value, ties broken by
+    subject order.
+    """
+    values = cohort.series(subgroup.term).dropna()
+    if subgroup.above is not None:
+        return values.index[values > subgroup.above]
+    if subgroup.below is not None:
+        return values.index[values < subgroup.below]
+    top = subgroup.top_fraction is not None
+    fraction = subgroup.top_fraction if top else subgroup.bottom_fraction
+    assert fraction is not None
+    keep = max(1, math.floor(fraction * values.size + 0.5))
+    rank = values.rank(method="first", ascending=not top)
+    return values.index[rank <= keep]
+
+
+def _terms(exp: Expectation) -> list[Term]:
+    if exp.contrast is not None:
+        return list(exp.contrast)
+    if exp.correlation is not None:
+        return list(exp.correlation)
+    if exp.ratio is not None:
+        return [*exp.ratio[0], *exp.ratio[1]]
+    assert exp.effect_size is not None
+    return [exp.effect_size]
+
+
+def _subgroup_cohort(cohort: Cohort, exp: Expectation) -> Cohort:
+    assert exp.subgroup is not None
+    subjects = select_subjects(cohort, exp.subgroup)
+    own_arm = exp.subgroup.term.arm
+    for term in _terms(exp):
+        if term.arm != own_arm and cohort.design != "crossover":
+            raise InputError(
+                "expectation subgroup",
+                f"{own_arm} (terms of arm {term.arm})",
+                "terms of the subgroup's own arm, or of any arm in a crossover (parallel arms have other subjects)",
+            )
+    return cohort.restricted(subjects)
+
+
 def estimate(cohort: Cohort, exp: Expectation, summary: pd.DataFrame | None = None) -> Estimate:
-    """The quantity an expectation is about."""
+    """The quantity an expectation is about (on its subgroup's subjects where it has one)."""
+    if exp.subgroup is not None:
+        cohort = _subgroup_cohort(cohort, exp)
     if exp.contrast is not None:
         return contrast(cohort, exp.contrast)
     if exp.correlation is not None:

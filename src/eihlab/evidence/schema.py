@@ -26,6 +26,19 @@ terms across subjects) takes ``positive`` or ``negative``; a ``ratio`` of two co
 contrast or an effect size take numeric bounds (``low``, ``high``) on the point estimate. An ``effect_size`` is
 :math:`d_z` (mean change / SD of change) unless ``standardiser: baseline`` asks for :math:`d_{av}` (mean change /
 average SD of pre and post values). Only ``primary`` expectations decide whether the entry passes.
+
+A ``subgroup`` restricts an expectation to the subjects a term selects — a responder analysis, as EIH studies
+report it ("subjects with systemic EIH had a weaker second CPM")::
+
+      - text: EIH responders (top half by trapezius PPT change) have a weaker CPM after the exercise
+        subgroup: {term: {arm: isometric, measure: PPT, site: trapezius_right, time: 3}, top_fraction: 0.5}
+        contrast:
+          - {arm: isometric, measure: CPM, site: quadriceps_right, time: 10}
+        expect: decrease
+
+It keeps the subjects whose term lies ``above`` or ``below`` a value, or the ``top_fraction`` or
+``bottom_fraction`` of them ranked by it (a median split is 0.5). Subjects are the same people across the arms
+of a crossover; in a parallel design a subgroup can only restrict terms of its own arm.
 """
 
 from __future__ import annotations
@@ -55,6 +68,27 @@ class Term(_Strict):
     coef: float = 1.0
 
 
+class Subgroup(_Strict):
+    """The subjects an expectation is restricted to, selected by one per-subject term (a responder analysis)."""
+
+    term: Term
+    above: float | None = None
+    below: float | None = None
+    top_fraction: float | None = Field(default=None, gt=0.0, lt=1.0)
+    bottom_fraction: float | None = Field(default=None, gt=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Subgroup:
+        rules = [k for k in ("above", "below", "top_fraction", "bottom_fraction") if getattr(self, k) is not None]
+        if len(rules) != 1:
+            raise ValueError(
+                f"a subgroup needs exactly one of above, below, top_fraction, bottom_fraction; got {rules}"
+            )
+        if isinstance(self.term.site, list):
+            raise ValueError("a subgroup term takes one site")
+        return self
+
+
 class Expectation(_Strict):
     """One statistical expectation on the simulated cohort."""
 
@@ -69,6 +103,7 @@ class Expectation(_Strict):
     low: float | None = None
     high: float | None = None
     standardiser: Literal["change", "baseline"] = "change"
+    subgroup: Subgroup | None = None
     primary: bool = True
 
     @model_validator(mode="after")
