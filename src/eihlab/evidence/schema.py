@@ -84,8 +84,6 @@ class Subgroup(_Strict):
             raise ValueError(
                 f"a subgroup needs exactly one of above, below, top_fraction, bottom_fraction; got {rules}"
             )
-        if isinstance(self.term.site, list):
-            raise ValueError("a subgroup term takes one site")
         return self
 
 
