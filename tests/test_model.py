@@ -100,7 +100,8 @@ def test_knockout_of_opioid_edge_removes_opioid_inhibition() -> None:
 @pytest.mark.parametrize("kind", ["edge", "node"])
 def test_every_edge_and_node_can_be_knocked_out_per_subject(kind: str) -> None:
     """An experiment's knock-out arrives as one gain per subject ``(n,)``; it must broadcast against per-region
-    arrays (a bare ``(n,)`` gain times ``(n, N_REGIONS)`` raised, or silently made ``(n, n)`` when n = N_REGIONS)."""
+    arrays (a bare ``(n,)`` gain times ``(n, N_REGIONS)`` raised, or, when n = N_REGIONS, silently scaled regions
+    instead of subjects)."""
     n = 3
     params = system.default_parameters(n)
     u = _bout_inputs(n, "aerobic", 0.75)
