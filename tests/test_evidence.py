@@ -291,6 +291,29 @@ def test_study_n_is_documentation_unless_asked_for() -> None:
     assert at_study.expectations[0].estimate.n < default.expectations[0].estimate.n
 
 
+def test_cohort_size_override_runs_every_entry_at_n(tmp_path) -> None:
+    """--n runs each entry at that cohort size (a narrower CI); it cannot be combined with --study-n."""
+    data = _entry("at_n")
+    data["study_n"] = {"n": 7, "source": "abstract: seven adults"}
+    entry = Entry.model_validate(data)
+    (default,) = run_entries([entry])
+    (large,) = run_entries([entry], n=3 * data["n"])
+    assert large.as_dict()["n"] == 3 * data["n"]
+    assert large.expectations[0].estimate.n > default.expectations[0].estimate.n
+    width = [r.expectations[0].estimate.high - r.expectations[0].estimate.low for r in (default, large)]
+    assert width[1] < width[0]
+    with pytest.raises(InputError, match="--n"):
+        run_entries([entry], n=1)
+    with pytest.raises(InputError, match="not both"):
+        run_entries([entry], n=20, study_n=True)
+    path = tmp_path / "entry.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = CliRunner().invoke(app, ["evidence", "run", "--findings", str(path), "--n", "1"])
+    assert result.exit_code != 0 and "--n" in result.output and len(result.output.strip().splitlines()) == 1
+    table = CliRunner().invoke(app, ["evidence", "run", "--findings", str(path), "--n", "12", "--quiet"])
+    assert table.exit_code == 0 and "at n = 12" in table.output
+
+
 def test_study_n_needs_a_source_and_two_subjects() -> None:
     data = _entry("bad_study_n")
     for bad in ({"n": 1, "source": "x"}, {"n": 10}):

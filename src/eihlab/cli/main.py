@@ -143,6 +143,14 @@ def evidence_run(
         bool,
         typer.Option("--study-n", help="Run each entry at its study's own sample size where the entry records it."),
     ] = False,
+    cohort_n: Annotated[
+        int | None,
+        typer.Option(
+            "--n",
+            help="Run every entry at this cohort size (per arm; in total in a crossover): at a large n, "
+            "the model's population answer.",
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Run the evidence entries and print id, reference, expectation, simulated value with CI and pass/fail."""
@@ -157,7 +165,7 @@ def evidence_run(
             "evidence",
             len(entries),
             quiet or as_json,
-            lambda progress: run_entries(entries, progress=progress, workers=workers, study_n=study_n),
+            lambda progress: run_entries(entries, progress=progress, workers=workers, study_n=study_n, n=cohort_n),
         )
         report = write_report(results, out) if out is not None else None
     except EihlabError as err:
@@ -167,7 +175,7 @@ def evidence_run(
     else:
         split = to_json(results)
         table = Table(
-            title=f"evidence{AT_STUDY_N if study_n else ''}: "
+            title=f"evidence{AT_STUDY_N if study_n else ''}{f' at n = {cohort_n}' if cohort_n else ''}: "
             f"{split['passed']} of {split['total']} pass (calibrated to: "
             f"{split['fitted']['passed']}/{split['fitted']['total']}; held out: "
             f"{split['held_out']['passed']}/{split['held_out']['total']}; failures: "

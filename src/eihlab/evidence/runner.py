@@ -211,17 +211,40 @@ def at_study_n(entries: list[Entry]) -> list[Entry]:
     return [e.model_copy(update={"n": e.study_n.n}) if e.study_n is not None else e for e in entries]
 
 
+def at_cohort_size(entries: list[Entry], n: int) -> list[Entry]:
+    """The entries with every cohort set to ``n`` subjects (per arm in a parallel design, in total in a crossover).
+
+    At a large ``n`` an entry's CI narrows towards the model's population value, which tells a failure that is
+    the model's (the effect is absent or reversed) from one that is the cohort size's (the effect is there but
+    smaller than the CI half-width at the bundled size), and a pass that holds in the population from one that
+    the bundled cohort's draw carried.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise InputError("--n", n, "a whole number of subjects, at least 2")
+    return [e.model_copy(update={"n": n}) for e in entries]
+
+
 def run_entries(
-    entries: list[Entry], progress: Callable[[str], None] | None = None, workers: int = 1, *, study_n: bool = False
+    entries: list[Entry],
+    progress: Callable[[str], None] | None = None,
+    workers: int = 1,
+    *,
+    study_n: bool = False,
+    n: int | None = None,
 ) -> list[EntryResult]:
     """Run entries, sharing simulations between entries that use the same experiment; results in input order.
 
     With ``workers > 1`` the groups of entries that share a simulation run in that many processes. Every
     simulation is seeded by its entry, so the numbers do not depend on ``workers``. With ``study_n`` each entry
-    runs at its study's sample size where the entry records it (:func:`at_study_n`).
+    runs at its study's sample size where the entry records it (:func:`at_study_n`); with ``n`` every entry runs
+    at that cohort size (:func:`at_cohort_size`). The two are exclusive.
     """
+    if study_n and n is not None:
+        raise InputError("--n", n, "either --n or --study-n, not both")
     if study_n:
         entries = at_study_n(entries)
+    if n is not None:
+        entries = at_cohort_size(entries, n)
     if workers <= 1:
         cache: dict[tuple[str, int | None, int | None], Result] = {}
         results = []
