@@ -314,6 +314,46 @@ def test_cohort_size_override_runs_every_entry_at_n(tmp_path) -> None:
     assert table.exit_code == 0 and "at n = 12" in table.output
 
 
+def test_population_verdicts() -> None:
+    """Each verdict of population_verdict from hand-made pairs of bundled and large-n results."""
+    from eihlab.evidence.runner import EntryResult, ExpectationResult, population_verdict
+
+    entry = Entry.model_validate(_entry("v"))
+    exp = entry.expectations[0]
+
+    def judged(value: float, low: float, high: float) -> EntryResult:
+        est = Estimate(value=value, low=low, high=high, n=30)
+        return EntryResult(entry, [ExpectationResult(exp, est, judge(exp, est))])
+
+    passes, small, reversed_ = judged(5, 1, 9), judged(2, -1, 5), judged(-2, -5, 1)
+    assert population_verdict(passes, passes) == "holds"
+    assert population_verdict(passes, small) == "carried by the draw"
+    assert population_verdict(small, passes) == "cohort too small"
+    assert population_verdict(small, small) == "small in the population"
+    assert population_verdict(small, reversed_) == "absent or reversed"
+
+
+def test_cli_population_column(tmp_path) -> None:
+    """--population N adds each entry's large-n result and verdict to the JSON and the report."""
+    path = tmp_path / "entries.yaml"
+    bad = _entry("impossible")
+    bad["expectations"][0]["expect"] = "decrease"
+    path.write_text(yaml.safe_dump([_entry("possible"), bad]), encoding="utf-8")
+    out = tmp_path / "rep"
+    args = ["evidence", "run", "--findings", str(path), "--json", "--population", "60", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["population"] == {"n": 60, "passed": 1, "verdicts": {"holds": 1, "absent or reversed": 1}}
+    large = data["results"][0]["population"]
+    assert large["n"] == 60 and large["verdict"] == "holds" and len(large["expectations"]) == 1
+    assert {"value", "ci_low", "ci_high", "passed"} <= set(large["expectations"][0])
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "at n = 60" in page and "absent or reversed" in page
+    refused = CliRunner().invoke(app, ["evidence", "run", "--findings", str(path), "--population", "1"])
+    assert refused.exit_code != 0 and "--n" in refused.output
+
+
 def test_study_n_needs_a_source_and_two_subjects() -> None:
     data = _entry("bad_study_n")
     for bad in ({"n": 1, "source": "x"}, {"n": 10}):

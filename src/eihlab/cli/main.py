@@ -151,15 +151,26 @@ def evidence_run(
             "the model's population answer.",
         ),
     ] = None,
+    population_n: Annotated[
+        int | None,
+        typer.Option(
+            "--population",
+            help="Also run every entry at this cohort size and set each verdict beside the population's "
+            "(holds, carried by the draw, cohort too small, small or absent in the population).",
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Run the evidence entries and print id, reference, expectation, simulated value with CI and pass/fail."""
     from eihlab.evidence import as_json as to_json
     from eihlab.evidence import load_entries, run_entries
     from eihlab.evidence.report import write_report
+    from eihlab.evidence.runner import at_cohort_size
 
     try:
         entries = load_entries(findings, only)
+        if population_n is not None:
+            at_cohort_size(entries[:1], population_n)  # a bad size fails before any simulation
         workers = workers or (os.cpu_count() or 1)
         results = _with_progress(
             "evidence",
@@ -167,13 +178,21 @@ def evidence_run(
             quiet or as_json,
             lambda progress: run_entries(entries, progress=progress, workers=workers, study_n=study_n, n=cohort_n),
         )
-        report = write_report(results, out) if out is not None else None
+        population = None
+        if population_n is not None:
+            population = _with_progress(
+                f"population (n = {population_n})",
+                len(entries),
+                quiet or as_json,
+                lambda progress: run_entries(entries, progress=progress, workers=workers, n=population_n),
+            )
+        report = write_report(results, out, population) if out is not None else None
     except EihlabError as err:
         fail(err)
     if as_json:
-        typer.echo(json.dumps(to_json(results), indent=1, default=float))
+        typer.echo(json.dumps(to_json(results, population), indent=1, default=float))
     else:
-        split = to_json(results)
+        split = to_json(results, population)
         table = Table(
             title=f"evidence{AT_STUDY_N if study_n else ''}{f' at n = {cohort_n}' if cohort_n else ''}: "
             f"{split['passed']} of {split['total']} pass (calibrated to: "
@@ -197,6 +216,15 @@ def evidence_run(
             if r.message:
                 table.add_row(r.entry.id, r.entry.ref, r.message, "", "error")
         Console().print(table)
+        if population is not None:
+            pop = split["population"]
+            console.print(
+                f"in the population (every cohort at n = {pop['n']}): {pop['passed']} of {split['total']} pass; "
+                + "; ".join(f"{verdict}: {count}" for verdict, count in pop["verdicts"].items())
+            )
+            for row in split["results"]:
+                if row["population"]["verdict"] != "holds":
+                    console.print(f"  {row['population']['verdict']}: {row['id']}")
         if report is not None:
             console.print(f"report → {report}")
     if strict and not all(r.passed for r in results):

@@ -8,7 +8,14 @@ import shutil
 from pathlib import Path
 
 from eihlab._atomic import atomic_folder
-from eihlab.evidence.runner import EntryResult, as_json, fitted_ids, known_failures
+from eihlab.evidence.runner import (
+    EntryResult,
+    ExpectationResult,
+    as_json,
+    fitted_ids,
+    known_failures,
+    population_verdict,
+)
 from eihlab.evidence.schema import LEVELS, Expectation
 from eihlab.stats import plot_time_courses
 
@@ -19,11 +26,20 @@ _STYLE = (
 )
 
 
+def _met_cell(x: ExpectationResult | None) -> str:
+    if x is None:
+        return "<td></td><td></td>"
+    met = "pass" if x.passed else "fail"
+    return f"<td>{x.estimate.text()}</td><td class='{met}'>{'yes' if x.passed else 'no'}</td>"
+
+
 def _bounds(exp: Expectation) -> str:
     return "" if exp.low is None and exp.high is None else f" [{exp.low}, {exp.high}]"
 
 
-def _entry_html(r: EntryResult, fig_dir: Path, fitted: bool = False, reason: str = "") -> str:
+def _entry_html(
+    r: EntryResult, fig_dir: Path, fitted: bool = False, reason: str = "", population: EntryResult | None = None
+) -> str:
     e = r.entry
     status = "<span class='pass'>PASS</span>" if r.passed else "<span class='fail'>FAIL</span>"
     if fitted:
@@ -38,12 +54,20 @@ def _entry_html(r: EntryResult, fig_dir: Path, fitted: bool = False, reason: str
         )
         if e.study_n is not None:
             design += f"<p><b>The study's n</b>: {e.study_n.n} ({html.escape(e.study_n.source)})</p>"
+    large = population.expectations if population is not None else [None] * len(r.expectations)
     rows = "".join(
         f"<tr><td>{html.escape(x.expectation.text)}{'' if x.expectation.primary else ' <i>(secondary)</i>'}</td>"
         f"<td>{x.expectation.expect}{_bounds(x.expectation)}</td><td>{x.estimate.text()}</td>"
-        f"<td class='{'pass' if x.passed else 'fail'}'>{'yes' if x.passed else 'no'}</td></tr>"
-        for x in r.expectations
+        f"<td class='{'pass' if x.passed else 'fail'}'>{'yes' if x.passed else 'no'}</td>"
+        + (_met_cell(p) if population is not None else "")
+        + "</tr>"
+        for x, p in zip(r.expectations, large, strict=False)
     )
+    head = "<tr><th>expectation (the review's claim)</th><th>rule</th><th>simulated (95 % CI)</th><th>met</th>"
+    if population is not None:
+        pop_n = population.result.experiment.cohort.n if population.result is not None else "?"
+        head += f"<th>at n = {pop_n} (95 % CI)</th><th>met</th>"
+        status += f" <i>(at a large n: {population_verdict(r, population)})</i>"
     figs = ""
     if r.result is not None:
         for png in plot_time_courses(r.result.summary, fig_dir / e.id):
@@ -56,24 +80,28 @@ def _entry_html(r: EntryResult, fig_dir: Path, fitted: bool = False, reason: str
     return (
         f"<details {'open' if not r.passed else ''}><summary><b>{html.escape(e.id)}</b> — "
         f"{html.escape(e.ref)} — {status}</summary>{design}{note}{msg}"
-        f"<table><tr><th>expectation (the review's claim)</th><th>rule</th><th>simulated (95 % CI)</th>"
-        f"<th>met</th></tr>{rows}</table>{figs}</details>"
+        f"<table>{head}</tr>{rows}</table>{figs}</details>"
     )
 
 
-def write_report(results: list[EntryResult], out: Path) -> Path:
-    """Write ``out/report.html`` and ``out/evidence.json``; returns the HTML path."""
+def write_report(results: list[EntryResult], out: Path, population: list[EntryResult] | None = None) -> Path:
+    """Write ``out/report.html`` and ``out/evidence.json``; returns the HTML path.
+
+    With ``population`` (the same entries at one large cohort size) every expectation also shows its value
+    there, and every entry the verdict of :func:`eihlab.evidence.runner.population_verdict`.
+    """
     import json
 
     with atomic_folder(out) as tmp:
-        summary = as_json(results)
+        summary = as_json(results, population)
+        large = dict(zip([r.entry.id for r in results], population or [], strict=False))
         (tmp / "evidence.json").write_text(json.dumps(summary, indent=1, default=float), encoding="utf-8")
         fig_dir = tmp / "figures"
         fitted = fitted_ids()
         reasons = known_failures()
 
         def entry_html(r: EntryResult) -> str:
-            return _entry_html(r, fig_dir, r.entry.id in fitted, reasons.get(r.entry.id, ""))
+            return _entry_html(r, fig_dir, r.entry.id in fitted, reasons.get(r.entry.id, ""), large.get(r.entry.id))
 
         parts = [
             f"<html><head><meta charset='utf-8'><title>eihlab evidence report</title><style>{_STYLE}</style>"
@@ -90,6 +118,15 @@ def write_report(results: list[EntryResult], out: Path) -> Path:
             "direction without resolving it at the entry's cohort size (95 % CI includes 0); "
             f"{summary['failures']['error']} did not run.</p>",
         ]
+        if "population" in summary:
+            pop = summary["population"]
+            counts = "; ".join(f"{v}: <b>{c}</b>" for v, c in pop["verdicts"].items())
+            parts.append(
+                f"<p>In the population (every cohort at n = {pop['n']}): <b>{pop['passed']} of {summary['total']}"
+                f"</b> pass. Against the bundled sizes: {counts}. 'Carried by the draw' passes at the bundled size "
+                "but not at the large one (for a claim of no change: a residual effect the large size resolves); "
+                "'cohort too small' fails at the bundled size and passes at the large one.</p>"
+            )
         table = "".join(
             f"<tr><td>{level}</td><td>{sum(r.passed for r in results if r.entry.level == level)}</td>"
             f"<td>{sum(1 for r in results if r.entry.level == level)}</td></tr>"

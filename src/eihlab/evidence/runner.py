@@ -271,15 +271,60 @@ def fitted_ids() -> set[str]:
     return {t for record in read_calibration()["parameters"].values() for t in record["targets"]}
 
 
-def as_json(results: list[EntryResult]) -> dict[str, Any]:
+def population_verdict(bundled: EntryResult, population: EntryResult) -> str:
+    """What a large cohort says about an entry's verdict at its bundled size.
+
+    ``"holds"`` (passes at both sizes), ``"carried by the draw"`` (passes at the bundled size only),
+    ``"cohort too small"`` (fails at the bundled size, passes in the population), ``"small in the population"``
+    (fails at both; right direction, unresolved even at the large size) or ``"absent or reversed"`` (fails at
+    both; the population estimate is on the wrong side or misses the range). For an expectation of *no* change
+    (an antagonist "blocks"), ``"carried by the draw"`` means a residual effect that the bundled size does not
+    resolve and the large one does.
+    """
+    if bundled.passed:
+        return "holds" if population.passed else "carried by the draw"
+    if population.passed:
+        return "cohort too small"
+    return "small in the population" if population.failure_kind == "unresolved" else "absent or reversed"
+
+
+def _population_row(r: EntryResult, bundled: EntryResult) -> dict[str, Any]:
+    return {
+        "n": r.result.experiment.cohort.n if r.result is not None else None,
+        "passed": r.passed,
+        "failure_kind": r.failure_kind,
+        "verdict": population_verdict(bundled, r),
+        "expectations": [
+            {"value": e.estimate.value, "ci_low": e.estimate.low, "ci_high": e.estimate.high, "passed": e.passed}
+            for e in r.expectations
+        ],
+    }
+
+
+def as_json(results: list[EntryResult], population: list[EntryResult] | None = None) -> dict[str, Any]:
     """``{"total", "passed", "fitted", "held_out", "failures", "results": [...]}``.
 
     ``fitted`` and ``held_out`` split the pass count into entries the defaults were calibrated to and the
     rest (predicted, not fitted); each result carries ``"fitted": true|false``. ``failures`` counts the
-    failed entries by :attr:`EntryResult.failure_kind`.
+    failed entries by :attr:`EntryResult.failure_kind`. With ``population`` (the same entries run at one large
+    cohort size, :func:`at_cohort_size`) each result also carries ``"population": {"n", "passed",
+    "failure_kind", "verdict", "expectations": [{"value", "ci_low", "ci_high", "passed"}]}`` (see
+    :func:`population_verdict`) and the summary ``"population": {"n", "passed", "verdicts": {verdict: count}}``.
     """
     fitted = fitted_ids()
     rows = [{**r.as_dict(), "fitted": r.entry.id in fitted} for r in results]
+    extra: dict[str, Any] = {}
+    if population is not None:
+        if [r.entry.id for r in population] != [r.entry.id for r in results]:
+            raise ValueError("the population results must be the same entries in the same order")
+        for row, r, b in zip(rows, population, results, strict=True):
+            row["population"] = _population_row(r, b)
+        verdicts = [row["population"]["verdict"] for row in rows]
+        extra["population"] = {
+            "n": rows[0]["population"]["n"] if rows else None,
+            "passed": sum(r.passed for r in population),
+            "verdicts": {v: verdicts.count(v) for v in dict.fromkeys(verdicts)},
+        }
 
     def count(flag: bool) -> dict[str, int]:
         chosen = [r for r in results if (r.entry.id in fitted) is flag]
@@ -292,5 +337,6 @@ def as_json(results: list[EntryResult]) -> dict[str, Any]:
         "fitted": count(True),
         "held_out": count(False),
         "failures": {k: kinds.count(k) for k in ("wrong", "unresolved", "error")},
+        **extra,
         "results": rows,
     }
