@@ -351,7 +351,7 @@ def test_cli_population_column(tmp_path) -> None:
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "at n = 60" in page and "absent or reversed" in page
     refused = CliRunner().invoke(app, ["evidence", "run", "--findings", str(path), "--population", "1"])
-    assert refused.exit_code != 0 and "--n" in refused.output
+    assert refused.exit_code != 0 and "--population" in refused.output
 
 
 def test_study_n_needs_a_source_and_two_subjects() -> None:

@@ -165,12 +165,12 @@ def evidence_run(
     from eihlab.evidence import as_json as to_json
     from eihlab.evidence import load_entries, run_entries
     from eihlab.evidence.report import write_report
-    from eihlab.evidence.runner import at_cohort_size
+    from eihlab.evidence.runner import cohort_size
 
     try:
         entries = load_entries(findings, only)
         if population_n is not None:
-            at_cohort_size(entries[:1], population_n)  # a bad size fails before any simulation
+            cohort_size(population_n, "--population")  # a bad size fails before any simulation
         workers = workers or (os.cpu_count() or 1)
         results = _with_progress(
             "evidence",

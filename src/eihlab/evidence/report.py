@@ -26,9 +26,7 @@ _STYLE = (
 )
 
 
-def _met_cell(x: ExpectationResult | None) -> str:
-    if x is None:
-        return "<td></td><td></td>"
+def _met_cells(x: ExpectationResult) -> str:
     met = "pass" if x.passed else "fail"
     return f"<td>{x.estimate.text()}</td><td class='{met}'>{'yes' if x.passed else 'no'}</td>"
 
@@ -54,14 +52,13 @@ def _entry_html(
         )
         if e.study_n is not None:
             design += f"<p><b>The study's n</b>: {e.study_n.n} ({html.escape(e.study_n.source)})</p>"
-    large = population.expectations if population is not None else [None] * len(r.expectations)
+    # the large run's cells (blank where it did not run: an error leaves no expectations)
+    large = [_met_cells(x) for x in population.expectations] if population is not None else []
+    large += ["<td></td><td></td>" if population is not None else ""] * (len(r.expectations) - len(large))
     rows = "".join(
         f"<tr><td>{html.escape(x.expectation.text)}{'' if x.expectation.primary else ' <i>(secondary)</i>'}</td>"
-        f"<td>{x.expectation.expect}{_bounds(x.expectation)}</td><td>{x.estimate.text()}</td>"
-        f"<td class='{'pass' if x.passed else 'fail'}'>{'yes' if x.passed else 'no'}</td>"
-        + (_met_cell(p) if population is not None else "")
-        + "</tr>"
-        for x, p in zip(r.expectations, large, strict=False)
+        f"<td>{x.expectation.expect}{_bounds(x.expectation)}</td>{_met_cells(x)}{cells}</tr>"
+        for x, cells in zip(r.expectations, large, strict=True)
     )
     head = "<tr><th>expectation (the review's claim)</th><th>rule</th><th>simulated (95 % CI)</th><th>met</th>"
     if population is not None:

@@ -219,9 +219,14 @@ def at_cohort_size(entries: list[Entry], n: int) -> list[Entry]:
     smaller than the CI half-width at the bundled size), and a pass that holds in the population from one that
     the bundled cohort's draw carried.
     """
+    return [e.model_copy(update={"n": cohort_size(n)}) for e in entries]
+
+
+def cohort_size(n: int, field: str = "--n") -> int:
+    """``n`` if it is a usable cohort size (a whole number, at least 2); else an :class:`InputError` on ``field``."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise InputError("--n", n, "a whole number of subjects, at least 2")
-    return [e.model_copy(update={"n": n}) for e in entries]
+        raise InputError(field, n, "a whole number of subjects, at least 2")
+    return n
 
 
 def run_entries(
