@@ -56,6 +56,12 @@ LEVELS: tuple[str, ...] = ("clinical", "spinal", "subcortical", "cortical", "cal
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def _exactly_one(self, fields: tuple[str, ...], what: str) -> None:
+        """Raise unless exactly one of ``fields`` is set (``what`` names the model in the message)."""
+        chosen = [k for k in fields if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError(f"{what} needs exactly one of {', '.join(fields)}; got {chosen}")
+
 
 class Term(_Strict):
     """One per-subject series of an arm."""
@@ -79,11 +85,7 @@ class Subgroup(_Strict):
 
     @model_validator(mode="after")
     def _one_rule(self) -> Subgroup:
-        rules = [k for k in ("above", "below", "top_fraction", "bottom_fraction") if getattr(self, k) is not None]
-        if len(rules) != 1:
-            raise ValueError(
-                f"a subgroup needs exactly one of above, below, top_fraction, bottom_fraction; got {rules}"
-            )
+        self._exactly_one(("above", "below", "top_fraction", "bottom_fraction"), "a subgroup")
         return self
 
 
@@ -106,11 +108,7 @@ class Expectation(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Expectation:
-        kinds = [k for k in ("contrast", "correlation", "ratio", "effect_size") if getattr(self, k) is not None]
-        if len(kinds) != 1:
-            raise ValueError(
-                f"an expectation needs exactly one of contrast, correlation, ratio, effect_size; got {kinds}"
-            )
+        self._exactly_one(("contrast", "correlation", "ratio", "effect_size"), "an expectation")
         if (self.expect == "within") != (self.low is not None or self.high is not None):
             raise ValueError("expect: within goes with low/high bounds (and only with them)")
         if self.ratio is not None or self.effect_size is not None:
