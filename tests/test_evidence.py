@@ -160,13 +160,20 @@ def test_cli_json_shape_and_strict(tmp_path) -> None:
 
 
 def test_workers_do_not_change_the_numbers() -> None:
-    """Entries spread over processes give the same estimates, in the input order."""
+    """Entries spread over processes give the same estimates, in the input order, also for one entry at several
+    seeds."""
     other = _entry("other_seed")
     other["seed"] = 11
     entries = [Entry.model_validate(e) for e in (_entry("a"), other, _entry("b"))]
     serial, parallel = run_entries(entries), run_entries(entries, workers=2)
     assert [r.entry.id for r in parallel] == ["a", "other_seed", "b"]
     assert [r.expectations[0].estimate for r in serial] == [r.expectations[0].estimate for r in parallel]
+    # the same entry on several cohorts (a replication batch) keeps one result per cohort
+    cohorts = [with_seed_offset(entries[0], k) for k in range(3)]
+    serial, parallel = run_entries(cohorts), run_entries(cohorts, workers=2)
+    assert [r.entry.seed for r in parallel] == [e.seed for e in cohorts]
+    assert [r.expectations[0].estimate for r in serial] == [r.expectations[0].estimate for r in parallel]
+    assert len({r.expectations[0].estimate.value for r in parallel}) == 3
 
 
 def test_known_failures_name_bundled_entries() -> None:

@@ -258,15 +258,16 @@ def run_entries(
                 progress(entry.id)
             results.append(run_entry(entry, cache))
         return results
-    by_id: dict[str, EntryResult] = {}
+    # keyed by id and simulation: the same entry at several seeds (a replication) must not collapse to one
+    done: dict[tuple[str, tuple[str, int | None, int | None]], EntryResult] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_run_group, group) for group in group_by_simulation(entries)]
         for future in as_completed(futures):
             for r in future.result():
-                by_id[r.entry.id] = r
+                done[r.entry.id, _simulation_key(r.entry)] = r
                 if progress:
                     progress(r.entry.id)
-    return [by_id[e.id] for e in entries]
+    return [done[e.id, _simulation_key(e)] for e in entries]
 
 
 def fitted_ids() -> set[str]:
